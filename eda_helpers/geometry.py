@@ -18,14 +18,21 @@ Conventions (those of the DICOM standard, PS3.3 C.7.6.2.1.1):
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "duplicate_runs",
+    "irregular_steps",
+    "mean_step",
+    "patient_to_pixel",
+    "same_orientation",
     "slice_normal",
     "slice_offsets",
+    "slice_order",
     "voxel_affine",
-    "patient_to_pixel",
 ]
 
 
@@ -170,6 +177,157 @@ def patient_to_pixel(
     rel = np.asarray(points, dtype=np.float64).reshape(-1, 3) - np.asarray(
         position, dtype=np.float64
     ).reshape(3)
-    return np.stack(
-        [rel @ row / dc, rel @ col / dr, rel @ slice_normal(orientation)], axis=1
-    )
+    return np.stack([rel @ row / dc, rel @ col / dr, rel @ slice_normal(orientation)], axis=1)
+
+
+def same_orientation(a: ArrayLike, b: ArrayLike, *, atol: float = 1e-3) -> bool:
+    """Whether two ImageOrientationPatient values describe the same plane directions.
+
+    Parameters
+    ----------
+    a, b : array_like, shape (6,)
+        ImageOrientationPatient values.
+    atol : float, optional
+        Largest difference allowed in any of the six direction cosines. The default
+        (0.001, about 0.06 degrees) absorbs the rounding of the decimal strings written
+        by scanners while separating stacks angled a degree or more apart.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> same_orientation([1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0.99999, 0.0001])
+    True
+    >>> same_orientation([1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0.9962, 0.0872])  # 5 degrees
+    False
+    """
+    ra, ca = _cosines(a)
+    rb, cb = _cosines(b)
+    return bool(np.max(np.abs(np.r_[ra - rb, ca - cb])) <= atol)
+
+
+def slice_order(
+    offsets: ArrayLike, instance_numbers: ArrayLike, *, atol: float = 0.01
+) -> NDArray[np.intp]:
+    """Indices that sort slices by their offset along the normal, ascending.
+
+    Slices whose offsets differ by at most ``atol`` count as being at the same
+    position; among those, the lower instance number comes first. Instance numbers
+    never override a real difference in position.
+
+    Parameters
+    ----------
+    offsets : array_like, shape (n,)
+        Offset of each slice along the slice normal (see :func:`slice_offsets`), in mm.
+    instance_numbers : array_like, shape (n,)
+        InstanceNumber of each slice.
+    atol : float, optional
+        Distance (mm) below which two positions count as the same.
+
+    Returns
+    -------
+    ndarray of intp, shape (n,)
+
+    Examples
+    --------
+    >>> slice_order([5.0, -2.5, 5.000001, 0.0], [1, 2, 0, 3])
+    array([1, 3, 2, 0])
+    """
+    off = np.asarray(offsets, dtype=np.float64).reshape(-1)
+    inst = np.asarray(instance_numbers).reshape(-1)
+    if inst.shape != off.shape:
+        raise ValueError(
+            f"instance_numbers: expected one per offset ({off.shape[0]}), got {inst.shape[0]}"
+        )
+    order = np.argsort(off, kind="stable")
+    # Runs of (nearly) equal offsets, each re-sorted by instance number.
+    run_start = np.r_[True, np.diff(off[order]) > atol]
+    run_id = np.cumsum(run_start)
+    return order[np.lexsort((inst[order], run_id))]
+
+
+def duplicate_runs(sorted_offsets: ArrayLike, *, atol: float = 0.01) -> list[NDArray[np.intp]]:
+    """Groups of neighbouring slices that sit at the same position.
+
+    Parameters
+    ----------
+    sorted_offsets : array_like, shape (n,)
+        Slice offsets along the normal, sorted ascending.
+    atol : float, optional
+        Distance (mm) below which two positions count as the same.
+
+    Returns
+    -------
+    list of ndarray
+        One array of slice indices per position held by more than one slice; empty
+        when all positions differ.
+
+    Examples
+    --------
+    >>> duplicate_runs([0.0, 3.0, 3.0, 6.0, 9.0, 9.005])
+    [array([1, 2]), array([4, 5])]
+    """
+    off = np.asarray(sorted_offsets, dtype=np.float64).reshape(-1)
+    if off.size < 2:
+        return []
+    starts = np.flatnonzero(np.r_[True, np.diff(off) > atol])
+    bounds = np.r_[starts, off.size]
+    return [np.arange(a, b) for a, b in itertools.pairwise(bounds) if b - a > 1]
+
+
+def irregular_steps(
+    sorted_offsets: ArrayLike, *, rtol: float = 0.1, atol: float = 0.01
+) -> NDArray[np.intp]:
+    """Where the step between neighbouring slices departs from the usual step.
+
+    Parameters
+    ----------
+    sorted_offsets : array_like, shape (n,)
+        Distinct slice offsets along the normal, sorted ascending.
+    rtol, atol : float, optional
+        A step ``offsets[i + 1] - offsets[i]`` is irregular when it differs from the
+        median step by more than ``atol + rtol * median``.
+
+    Returns
+    -------
+    ndarray of intp
+        The indices ``i`` of the irregular steps (between slice ``i`` and ``i + 1``).
+
+    Examples
+    --------
+    >>> irregular_steps([0.0, 4.0, 8.0, 20.0, 24.0])  # median step 4, one step of 12
+    array([2])
+    """
+    off = np.asarray(sorted_offsets, dtype=np.float64).reshape(-1)
+    if off.size < 3:
+        return np.zeros(0, dtype=np.intp)
+    steps = np.diff(off)
+    median = float(np.median(steps))
+    return np.flatnonzero(np.abs(steps - median) > atol + rtol * abs(median))
+
+
+def mean_step(positions: ArrayLike) -> NDArray[np.float64]:
+    """Mean vector (mm) from one slice position to the next.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n, 3)
+        ImagePositionPatient of each slice in slice order, ``n >= 2``.
+
+    Returns
+    -------
+    ndarray, shape (3,)
+        ``(positions[-1] - positions[0]) / (n - 1)``: the ``slice_step`` of
+        :func:`voxel_affine`.
+
+    Examples
+    --------
+    >>> mean_step([[0, 0, 0], [0, 0.1, 2], [0, 0, 6]])
+    array([0., 0., 3.])
+    """
+    pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    if pos.shape[0] < 2:
+        raise ValueError(f"positions: need at least 2 slices for a step, got {pos.shape[0]}")
+    return (pos[-1] - pos[0]) / (pos.shape[0] - 1)

@@ -1,0 +1,124 @@
+"""Geometry helpers, checked against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eda_helpers.geometry import (
+    duplicate_runs,
+    irregular_steps,
+    mean_step,
+    patient_to_pixel,
+    same_orientation,
+    slice_normal,
+    slice_offsets,
+    slice_order,
+    voxel_affine,
+)
+
+AXIAL = [1, 0, 0, 0, 1, 0]
+SAGITTAL = [0, 1, 0, 0, 0, -1]  # rows run anterior -> posterior, columns head -> feet
+CORONAL = [1, 0, 0, 0, 0, -1]
+OBLIQUE = [0.6, 0.8, 0, 0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("orientation", "normal"),
+    [
+        (AXIAL, [0, 0, 1]),  # (1,0,0) x (0,1,0)
+        (SAGITTAL, [-1, 0, 0]),  # (0,1,0) x (0,0,-1) = (1*-1 - 0, 0 - 0, 0 - 0)
+        (CORONAL, [0, 1, 0]),  # (1,0,0) x (0,0,-1) = (0, 0 - 1*-1, 0)
+        (OBLIQUE, [0.8, -0.6, 0]),  # (0.6,0.8,0) x (0,0,1) = (0.8, -0.6, 0)
+        ([2, 0, 0, 0, 2, 0], [0, 0, 1]),  # cosines not quite unit: normalised
+    ],
+)
+def test_slice_normal(orientation, normal):
+    np.testing.assert_allclose(slice_normal(orientation), normal, atol=1e-12)
+
+
+def test_slice_normal_rejects_bad_orientation():
+    with pytest.raises(ValueError, match="must hold 6 numbers, got 5"):
+        slice_normal([1, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="are parallel, so they define no plane"):
+        slice_normal([1, 0, 0, 1, 0, 0])
+
+
+def test_slice_offsets_project_on_the_normal():
+    # normal (0.8, -0.6, 0): 1*0.8 - 2*0.6 = -0.4 and 4*0.8 - 5*0.6 = 0.2
+    np.testing.assert_allclose(slice_offsets([[1, 2, 3], [4, 5, 6]], OBLIQUE), [-0.4, 0.2])
+    # sagittal normal -x: larger x (patient left) gives a smaller offset
+    np.testing.assert_allclose(slice_offsets([[10, 0, 0], [-5, 3, 9]], SAGITTAL), [-10, 5])
+
+
+def test_voxel_affine_sagittal():
+    a = voxel_affine([10, -100, 50], SAGITTAL, [0.5, 0.25], [-4, 0, 0])
+    expected = np.array(
+        [
+            [-4, 0, 0, 10],  # slice step
+            [0, 0, 0.25, -100],  # columns along the row cosine (0,1,0) * 0.25
+            [0, -0.5, 0, 50],  # rows along the column cosine (0,0,-1) * 0.5
+            [0, 0, 0, 1],
+        ]
+    )
+    np.testing.assert_allclose(a, expected)
+    # slice 2, row 10, column 20: x 10 - 8, y -100 + 5, z 50 - 5
+    np.testing.assert_allclose(a @ [2, 10, 20, 1], [2, -95, 45, 1])
+
+
+def test_patient_to_pixel_inverts_the_affine():
+    # The point of the last test, seen from slice 2 (position (2, -100, 50)) and slice 0.
+    np.testing.assert_allclose(
+        patient_to_pixel([2, -95, 45], [2, -100, 50], SAGITTAL, [0.5, 0.25]), [[20, 10, 0]]
+    )
+    # From slice 0 the point is 8 mm along the normal (-x): rel = (-8, 5, -5)
+    np.testing.assert_allclose(
+        patient_to_pixel([[2, -95, 45]], [10, -100, 50], SAGITTAL, [0.5, 0.25]), [[20, 10, 8]]
+    )
+
+
+def test_same_orientation_tolerance():
+    assert same_orientation(AXIAL, [1, 0, 0, 0, 0.9991, 0.0009])
+    assert not same_orientation(AXIAL, [1, 0, 0, 0, 0.9989, 0.0011])
+    assert same_orientation(AXIAL, [1, 0, 0, 0, 0.99, 0.01], atol=0.02)
+    assert not same_orientation(AXIAL, SAGITTAL)
+
+
+def test_slice_order_ties_broken_by_instance_number():
+    # Sorted offsets 0 | 5, 5, 5.005 (one position within 0.01 mm) | 10;
+    # inside the tie the instance numbers 3 < 4 < 9 decide: indices 3, 4, 2.
+    order = slice_order([0, 10, 5, 5.005, 5], [1, 2, 9, 3, 4])
+    np.testing.assert_array_equal(order, [0, 3, 4, 2, 1])
+
+
+def test_slice_order_instance_numbers_never_override_position():
+    np.testing.assert_array_equal(slice_order([3, 1, 2], [1, 2, 3]), [1, 2, 0])
+    np.testing.assert_array_equal(slice_order([-2.5, -7.5], [1, 2]), [1, 0])
+
+
+def test_slice_order_checks_lengths():
+    with pytest.raises(ValueError, match=r"instance_numbers: expected one per offset \(3\), got 2"):
+        slice_order([0, 1, 2], [1, 2])
+
+
+def test_duplicate_runs():
+    runs = duplicate_runs([0, 0.005, 3, 6, 6])
+    assert [r.tolist() for r in runs] == [[0, 1], [3, 4]]
+    assert duplicate_runs([0, 3, 6]) == []
+    assert duplicate_runs([1.0]) == []
+    assert [r.tolist() for r in duplicate_runs([0, 0.05], atol=0.1)] == [[0, 1]]
+
+
+def test_irregular_steps():
+    np.testing.assert_array_equal(irregular_steps([0, 4, 8, 20, 24]), [2])
+    np.testing.assert_array_equal(irregular_steps([0, 3, 6, 9]), [])
+    # steps 3, 3.35, 3: median 3; 0.35 > 0.01 + 0.1 * 3 = 0.31, but 0.3 is not
+    np.testing.assert_array_equal(irregular_steps([0, 3, 6.35, 9.35]), [1])
+    np.testing.assert_array_equal(irregular_steps([0, 3, 6.3, 9.3]), [])
+    np.testing.assert_array_equal(irregular_steps([0, 3]), [])
+
+
+def test_mean_step():
+    np.testing.assert_allclose(mean_step([[0, 0, 0], [1, 1, 1], [2, 2, 4]]), [1, 1, 2])
+    with pytest.raises(ValueError, match="need at least 2 slices for a step, got 1"):
+        mean_step([[0, 0, 0]])
