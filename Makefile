@@ -22,7 +22,7 @@ lab: setup
 	$(BIN)/jupyter lab notebooks/01_series_walkthrough.ipynb
 
 html: setup
-	$(BIN)/jupyter nbconvert --to html --execute --output-dir build/html notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.store_widget_state=False --output-dir build/html notebooks/*.ipynb
 	@echo "Open build/html/01_series_walkthrough.html in a browser."
 
 test: setup
@@ -33,7 +33,7 @@ test: setup
 # Re-execute the notebooks from their .py sources and store the outputs nbval compares.
 notebooks: setup
 	$(BIN)/jupytext --sync notebooks/*.py
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.store_widget_state=False notebooks/*.ipynb
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
 bench: setup

@@ -9,10 +9,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pydicom.data  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pydicom.data
+import pytest
 
 # A real dataset in the environment must never leak into the tests.
 os.environ.pop("EDA_HELPERS_DATA", None)

@@ -6,12 +6,12 @@ import re
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+import tomllib
 import yaml
 
 from eda_helpers import rsna
@@ -40,9 +40,7 @@ def test_environment_yml_lists_the_pyproject_packages():
     wanted.add(("python", project["requires-python"]))
 
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = {_requirement(s) for s in env["dependencies"] if isinstance(s, str)} - {
-        ("pip", "")
-    }
+    conda = {_requirement(s) for s in env["dependencies"] if isinstance(s, str)} - {("pip", "")}
     pip_section = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
     assert pip_section == [["-e ."]], "environment.yml installs the package itself with pip"
     assert conda == wanted, (
