@@ -201,7 +201,8 @@ def read_series(
         (use :func:`read_stacks`); if slices share a position and ``duplicates`` is
         "error"; if a file is truncated or unreadable; if the pixel data is compressed
         in a format that no installed package decodes (the message gives the
-        ``pip install`` that fixes it).
+        ``pip install`` that fixes it); if a file's transfer syntax is unknown to
+        pydicom, or its values go through a Modality LUT Sequence.
     ValueError
         If an option has a value not listed above.
 
@@ -232,7 +233,11 @@ def read_series(
     PixelRepresentation allow, once rescaled, fits int16 (12-bit unsigned MR data such
     as the competition's does); otherwise it is ``torch.float32`` (exact for integers
     up to 2**24). It is never uint16, which torch barely supports. Unused high bits
-    (above BitsStored) are cleared, as pydicom does.
+    (above BitsStored) are cleared, or carry the sign when PixelRepresentation is 1,
+    as pydicom does. Unlike pydicom, which rescales only when both tags are present,
+    a missing RescaleSlope counts as 1 and a missing RescaleIntercept as 0; a slope of
+    0 counts as 1. A Modality LUT Sequence is not applied: such files raise
+    :class:`SeriesError`.
 
     **Spacing.** ``Volume.spacing`` is (slice, row, col) in mm. The slice spacing is
     the mean distance between neighbouring distinct positions along the normal; for a
@@ -508,9 +513,7 @@ _MODALITY_LUT_SEQUENCE = 0x00283000
 _LONG_VRS = frozenset(
     (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV", b"UV")
 )
-_SHORT_VRS = frozenset(
-    b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split()
-)
+_SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split())
 _PLAIN_CHARSETS = ("", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192")
 _FIRST_CHUNK = 1 << 13  # headers of MR files are a few kB ...
 _FAST_CHUNK = 1 << 16  # ... and those longer than this are left to pydicom
@@ -551,8 +554,13 @@ def _scan_fast(path: Path) -> dict[str, Any]:
 
     Handles the common case (DICM preamble, little-endian explicit or implicit VR, a
     header shorter than 64 kB, PixelData present at top level) and raises
-    :class:`_Unparsed` for anything else, which pydicom then reads. pydicom spends
-    most of a small file's read time on objects this reader never needs.
+    :class:`_Unparsed` for anything else, which pydicom then reads: a data set whose
+    first element contradicts the transfer syntax's VR encoding, top-level tags out
+    of order, an unknown VR, undefined length on anything but SQ and the top-level
+    PixelData, a tag read here stored under another VR than the dictionary's, a
+    SeriesDescription in a character set other than ASCII, Latin-1 or UTF-8, and a
+    Modality LUT Sequence. pydicom spends most of a small file's read time on
+    objects this reader never needs.
     """
     with open(path, "rb") as fp:
         size = os.fstat(fp.fileno()).st_size
@@ -1152,8 +1160,9 @@ def _store(target: NDArray[Any], raw: NDArray[Any], h: _Header) -> None:
     """Copy one decoded frame into its slot of the output, fixing unused bits."""
     raw = raw.reshape(target.shape)
     if target.dtype == np.int16 and raw.dtype.itemsize == 2 and raw.dtype.isnative:
-        # Same bytes: copy, then clear the unused bits in the output itself. The
-        # int16 rule guarantees that unsigned data has at most 15 bits stored.
+        # Same bytes: copy, then clear the unused bits in the output itself. Unsigned
+        # data with 16 bits stored only gets here when its intercept brings it into
+        # int16, and the wrapping int16 arithmetic of _apply_values lands right.
         np.copyto(target.view(raw.dtype), raw)
         _fix_unused_bits(target, h.bits_stored, h.signed)
         return

@@ -791,16 +791,10 @@ def _icon_with_encapsulated_pixels(path: Path, img: np.ndarray) -> None:
 
 
 def _un_sequence_of_undefined_length(path: Path, img: np.ndarray) -> None:
-    # Explicit VR UN of undefined length holds implicit VR data. Read as explicit VR,
-    # the nested element of 0x4541 bytes looks like an empty "AE" element, and its
-    # value like the end of the sequence followed by a WindowCenter of 777.
+    # An anonymiser's private sequence kept as explicit VR UN of undefined length,
+    # which holds implicit VR items (the quick parser leaves it to pydicom).
     make_mr(path, img, instance=3)
-    fake = (
-        _ITEM_END + _ITEM_END + _explicit(0x00281050, b"DS", b"777 ")
-        + _explicit(0x00291001, b"SQ", b"", undefined=True) + _ITEM
-    )  # fmt: skip
-    value = fake + b"\0" * (0x4541 - len(fake))
-    nested = _implicit(0x00291010, value) + value
+    nested = _implicit(0x00291010, b"1.5 ") + b"1.5 "
     blob = (
         _explicit(0x00290010, b"LO", b"PRIVATE ")
         + _explicit(0x00291002, b"UN", b"", undefined=True)
@@ -905,6 +899,17 @@ def _narrow_signed(path: Path, img: np.ndarray) -> None:
     make_mr(path, (img.astype(np.int32) - 2048) * 64, bits_stored=20, instance=2)
 
 
+def _sixteen_bits_into_int16(path: Path, img: np.ndarray) -> None:
+    # All 16 bits stored, shifted into int16 by the intercept: the int16 arithmetic
+    # wraps on the way and must land on the right values.
+    full = (img.astype(np.uint16) << 4) | 0xF
+    make_mr(path, full, bits_stored=16, RescaleSlope=1, RescaleIntercept=-32768)
+
+
+def _fractional_slope(path: Path, img: np.ndarray) -> None:
+    make_mr(path, img, RescaleSlope=0.25, RescaleIntercept=-3.5)
+
+
 LAYOUTS = {
     "implicit VR, private sequence holding a PixelData": _private_sequence_implicit,
     "icon sequence with encapsulated pixel data": _icon_with_encapsulated_pixels,
@@ -922,6 +927,8 @@ LAYOUTS = {
     "RLE in fragments with offset table": _rle_fragments_offsets_padding,
     "deflated": _deflated,
     "signed 20 of 32 bits": _narrow_signed,
+    "16 of 16 bits, intercept -32768": _sixteen_bits_into_int16,
+    "fractional slope": _fractional_slope,
 }
 
 
@@ -952,7 +959,9 @@ def test_header_reader_agrees_with_pydicom(tmp_path, rng, layout):
     path = tmp_path / "IM1"
     LAYOUTS[layout](path, rng.integers(0, 4096, (8, 6), dtype=np.uint16))
     for plugin in ("auto", "pydicom"):
-        assert_reads_like_pydicom(path, decoding_plugin=plugin)
+        vol = assert_reads_like_pydicom(path, decoding_plugin=plugin)
+    wide = "fractional" in layout or "32 bits" in layout
+    assert vol.pixels.dtype == (torch.float32 if wide else torch.int16)
 
 
 def test_unknown_transfer_syntax_names_the_file(tmp_path, rng):
