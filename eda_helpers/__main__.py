@@ -40,7 +40,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             progress=args.progress,
         )
-    except (FileExistsError, ValueError, TypeError) as exc:
+    except OSError as exc:  # the arguments are checked by the parser: DIR is the problem
         print(f"eda_helpers sample: error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {args.studies} sample studies (seed {args.seed}) to {root}")

@@ -6,6 +6,9 @@ a :class:`torch.Tensor` (on any device) or a :class:`numpy.ndarray`.
 
 Rules shared by the functions of this module:
 
+- **Inputs.** Any real dtype and any strides or byte order; bool is read as 0/1, and
+  uint16/uint32 (numpy or torch) as int32/int64, exactly. uint64 is refused. Tensors
+  that require grad are read detached: no result is part of an autograd graph.
 - **Non-finite values.** NaN and +/-inf are ignored when a range or a percentile is
   computed. :func:`normalize` keeps NaN as NaN in its output and clips +/-inf to 1/0;
   :func:`to_uint8` maps NaN to 0.
@@ -61,6 +64,14 @@ _FLOAT_BITS: dict[torch.dtype, torch.dtype] = {
 }
 # numpy dtypes torch cannot compute with, and the exact type they are read as.
 _NUMPY_WIDEN = {np.dtype(np.uint16): np.int32, np.dtype(np.uint32): np.int64}
+# The same for torch's own wide unsigned types (torch >= 2.3), which have no min/max,
+# sort or bincount on the CPU.
+_TORCH_WIDEN = {
+    getattr(torch, name): wide
+    for name, wide in (("uint16", torch.int32), ("uint32", torch.int64))
+    if hasattr(torch, name)
+}
+_TORCH_UINT64 = getattr(torch, "uint64", None)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -68,10 +79,9 @@ _NUMPY_WIDEN = {np.dtype(np.uint16): np.int32, np.dtype(np.uint32): np.int64}
 
 def _as_tensor(x: object, name: str = "x") -> tuple[torch.Tensor, bool]:
     """The pixels of ``x`` as a tensor (sharing memory where possible) and "was numpy"."""
-    if isinstance(x, Volume):
-        t, is_numpy = x.pixels, False
-    elif isinstance(x, torch.Tensor):
-        t, is_numpy = x, False
+    if isinstance(x, Volume | torch.Tensor):
+        # Nothing here is differentiable: results are plain numbers and new tensors.
+        t, is_numpy = (x.pixels if isinstance(x, Volume) else x).detach(), False
     elif isinstance(x, np.ndarray):
         a = x
         if a.dtype in _NUMPY_WIDEN:
@@ -95,8 +105,15 @@ def _as_tensor(x: object, name: str = "x") -> tuple[torch.Tensor, bool]:
         )
     if t.dtype.is_complex:
         raise TypeError(f"{name}: expected real numbers, got complex dtype {t.dtype}")
+    if t.dtype == _TORCH_UINT64:
+        raise TypeError(
+            f"{name}: expected real numbers torch can compute with, got a tensor of dtype "
+            f"{t.dtype}; convert it first, e.g. {name}.to(torch.float64)"
+        )
     if t.dtype == torch.bool:
         t = t.to(torch.uint8)
+    elif t.dtype in _TORCH_WIDEN:
+        t = t.to(_TORCH_WIDEN[t.dtype])
     return t, is_numpy
 
 
@@ -354,7 +371,8 @@ def value_range(
     Raises
     ------
     TypeError
-        If ``x`` is not a Volume, tensor or array of real numbers.
+        If ``x`` is not a Volume, tensor or array of real numbers; if ``center`` or
+        ``width`` is not a number.
     ValueError
         If ``x`` is not 2-D or 3-D, is empty or has no finite value; if ``method`` is
         unknown; if ``low``/``high`` are out of order or out of [0, 100]; if ``width`` is
@@ -372,6 +390,19 @@ def value_range(
     >>> value_range(x, method="window", center=40, width=80)
     (0.0, 80.0)
     """
+    lo, hi, _, _ = _range_and_pixels(x, method, low, high, center, width)
+    return lo, hi
+
+
+def _range_and_pixels(
+    x: object,
+    method: str,
+    low: float,
+    high: float,
+    center: float | None,
+    width: float | None,
+) -> tuple[float, float, torch.Tensor, bool]:
+    """:func:`value_range`, plus the pixels as :func:`_as_tensor` gives them (converted once)."""
     if method not in _METHODS:
         raise ValueError(
             f"method: expected one of {', '.join(map(repr, _METHODS))}, got {method!r}"
@@ -387,7 +418,7 @@ def value_range(
         )
     if method == "percentile":
         _check_percentile_pair(low, high)
-    t, _ = _checked_pixels(x)
+    t, is_numpy = _checked_pixels(x)
     if method == "window":
         source = "center, width"
         if center is None or width is None:
@@ -401,18 +432,22 @@ def value_range(
                 )
             center, width = window
             source = "Volume.window"
-        center, width = float(center), float(width)
-        if not (math.isfinite(center) and math.isfinite(width) and width > 0):
+        try:
+            c, w = float(center), float(width)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{source}: expected two numbers, got center={center!r}, width={width!r}; "
+                f"pass e.g. center=400, width=800"
+            ) from None
+        if not (math.isfinite(c) and math.isfinite(w) and w > 0):
             raise ValueError(
-                f"{source}: expected a finite center and a width > 0, got "
-                f"center={center!r}, width={width!r}"
+                f"{source}: expected a finite center and a width > 0, got center={c!r}, width={w!r}"
             )
-        return center - width / 2.0, center + width / 2.0
+        return c - w / 2.0, c + w / 2.0, t, is_numpy
     flat, lo, hi = _finite_flat(t, "x")
-    if method == "minmax":
-        return lo, hi
-    p_lo, p_hi = _percentiles_of(flat, (low, high), lo, hi)
-    return p_lo, p_hi
+    if method == "percentile":
+        lo, hi = _percentiles_of(flat, (low, high), lo, hi)
+    return lo, hi, t, is_numpy
 
 
 @overload
@@ -467,9 +502,11 @@ def normalize(
         float32, same shape as ``x``; a numpy array for a numpy input, otherwise a
         tensor on the device of ``x`` (a Volume gives a tensor of its pixels).
         Values are in [0, 1] except NaN, which stays NaN (NaN and inf are ignored when the
-        range is computed; +inf becomes 1 and -inf 0). When ``lo == hi`` (constant input)
-        the output is 0 where ``x <= lo`` and 1 where ``x > lo``: all zeros for a
-        constant input, with no warning.
+        range is computed; +inf becomes 1 and -inf 0). When ``lo == hi`` the output is
+        0 where ``x <= lo`` and 1 where ``x > lo``, with no warning: all zeros for a
+        constant input, and a two-level image when both percentiles fall on one value
+        (with the defaults, when about 99 % of the pixels share one value); pick other
+        ``low``/``high`` or ``method="minmax"`` for such data.
 
     Raises
     ------
@@ -492,8 +529,7 @@ def normalize(
     array([[0. , 0.5],
            [1. , 1. ]], dtype=float32)
     """
-    lo, hi = value_range(x, method=method, low=low, high=high, center=center, width=width)
-    t, is_numpy = _as_tensor(x)
+    lo, hi, t, is_numpy = _range_and_pixels(x, method, low, high, center, width)
     out = torch.empty(t.shape, dtype=torch.float32, device=t.device)
     if hi > lo:
         # One output buffer, updated in place: no other full-size temporary. (Converting
@@ -511,7 +547,8 @@ def to_uint8(x: _T) -> _T:
     """Quantise values in [0, 1] to uint8 0..255.
 
     ``round(x * 255)`` (to nearest, ties to even like :func:`numpy.rint`), clamped to
-    0..255 so values outside [0, 1] saturate; NaN becomes 0.
+    0..255 so values outside [0, 1] saturate; NaN becomes 0. The product is taken in
+    the dtype of ``x``, or in float32 for float16/bfloat16 (where it is then exact).
 
     Parameters
     ----------
@@ -547,9 +584,12 @@ def to_uint8(x: _T) -> _T:
             f"scale them first, e.g. to_uint8(normalize(x))"
         )
     out = torch.empty(t.shape, dtype=torch.uint8, device=t.device)
+    # float16/bfloat16 products would be rounded to 11/8 bits before round() sees them
+    # (0.00588 * 255 = 1.49998 becomes 1.5, then 2); in float32 they are exact.
+    wide = torch.float32 if t.element_size() < 4 else t.dtype
     # Chunk by chunk, so that the float temporary stays small whatever the input size.
     for src, dst in zip(t.reshape(-1).split(_CHUNK), out.view(-1).split(_CHUNK), strict=True):
-        scaled = torch.mul(src, 255.0)
+        scaled = torch.mul(src.to(wide), 255.0)
         dst.copy_(scaled.round_().clamp_(0.0, 255.0).nan_to_num_(nan=0.0))
     return out.numpy() if is_numpy else out
 
@@ -663,10 +703,19 @@ def histogram(
     else:
         lo, hi = a, b
     counts = torch.zeros(int(bins), dtype=torch.int64, device=t.device)
+    edges = np.linspace(lo, hi, int(bins) + 1)
+    edges_t = torch.from_numpy(edges).to(t.device)
+    # The scaled value can round across an edge (0.3 in 3 bins of [0, 0.9] gives
+    # 0.9999...), so each index is settled against the returned edges, as numpy does;
+    # not needed for integers between the default half-integer edges (never close).
+    settle = limits is not None or t.dtype.is_floating_point
     scale = bins / (hi - lo)
     for chunk in flat.split(_CHUNK):
         c = kept(chunk)
         index = ((c - lo) * scale).floor_().clamp_(0, bins - 1).to(torch.int64)
+        if settle:
+            index -= (c < edges_t.index_select(0, index)).to(torch.int64)
+            above = c >= edges_t.index_select(0, index + 1)
+            index += (above & (index < bins - 1)).to(torch.int64)
         counts += torch.bincount(index, minlength=bins)
-    edges = np.linspace(lo, hi, int(bins) + 1)
     return counts.cpu().numpy(), edges

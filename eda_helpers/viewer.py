@@ -98,7 +98,9 @@ def _as_numpy(x: Any, *, name: str) -> NDArray[Any]:
             t = t.float()
         return t.numpy()
     if isinstance(x, np.ndarray):
-        return x
+        # Big-endian data (e.g. from a ">i2" buffer): native bytes, so that int16 takes
+        # the lookup table and torch can read the array.
+        return x if x.dtype.isnative else x.astype(x.dtype.newbyteorder("="))
     raise TypeError(
         f"{name}: expected a torch.Tensor or numpy.ndarray, got {type(x).__name__}; "
         f"convert it with torch.as_tensor(...) first"
@@ -127,6 +129,15 @@ def _check_points(points: Any, *, name: str = "points") -> list[Point]:
             raise TypeError(
                 f"{name}: expected Point objects, item {i} is {type(p).__name__} ({p!r}); "
                 f"build them with eda_helpers.Point(instance_number, x, y, text)"
+            )
+        try:
+            finite = bool(np.isfinite(float(p.x)) and np.isfinite(float(p.y)))
+        except (TypeError, ValueError):
+            finite = False
+        if not finite:
+            raise ValueError(
+                f"{name}: item {i} has x={p.x!r}, y={p.y!r}; expected finite pixel "
+                f"coordinates (column, row); leave out the points without a position"
             )
     return out
 
@@ -182,11 +193,12 @@ def render_slice(
     lo, hi : float
         The values shown black and white: ``v`` becomes
         ``rint(255 * clip((v - lo) / (hi - lo), 0, 1))``, computed in float64 (NaN
-        becomes 0). ``lo < hi`` is required.
+        becomes 0, +inf 255, -inf 0). ``lo < hi``, both finite, is required.
     points : iterable of Point, optional
-        Markers to draw, at column ``x`` and row ``y``: a circle with a cross and the
-        point's text beside it. Their ``instance_number`` is not looked at; pick the
-        points of this slice first (see :meth:`Volume.points_by_slice`).
+        Markers to draw, at column ``x`` and row ``y`` (finite; a marker beyond the
+        edge is cut off): a circle with a cross and the point's text beside it. Their
+        ``instance_number`` is not looked at; pick the points of this slice first (see
+        :meth:`Volume.points_by_slice`).
 
     Returns
     -------
@@ -198,7 +210,8 @@ def render_slice(
     TypeError
         If ``pixels`` is not a tensor/array of real numbers or a point is not a Point.
     ValueError
-        If ``pixels`` is not 2-D or empty, or ``lo < hi`` does not hold.
+        If ``pixels`` is not 2-D or empty, ``lo < hi`` does not hold, or a point's
+        ``x`` or ``y`` is not a finite number.
 
     Examples
     --------
@@ -377,8 +390,10 @@ class SliceViewer(widgets.VBox):
         Point.
     ValueError
         If the pixels are not 3-D or are empty, ``window`` is not one of the choices,
-        ``window="dicom"`` is asked of data without a DICOM window, or ``index``,
-        ``width``, ``interval`` or ``cache_bytes`` are out of range.
+        ``window="dicom"`` is asked of data without a DICOM window,
+        ``window="percentile"``/``"minmax"`` of data without a finite value, a point's
+        ``x`` or ``y`` is not finite, or ``index``, ``width``, ``interval`` or
+        ``cache_bytes`` are out of range.
 
     Warns
     -----
@@ -581,7 +596,13 @@ class SliceViewer(widgets.VBox):
                 lo, hi = value_range(self._volume, method="window")
             else:
                 source = self._volume if self._volume is not None else self._pixels
-                lo, hi = value_range(source, method=window)
+                try:
+                    lo, hi = value_range(source, method=window)
+                except ValueError:  # the shape is checked: no finite value is left
+                    raise ValueError(
+                        f"window: {window!r} needs finite pixel values, but all "
+                        f"{self._pixels.size} are NaN or inf; pass window=(low, high)"
+                    ) from None
         elif isinstance(window, Sequence) and len(window) == 2:
             lo, hi = _check_bounds(window[0], window[1], name="window")
         else:
@@ -594,12 +615,11 @@ class SliceViewer(widgets.VBox):
         return lo, hi
 
     def _data_range(self) -> tuple[float, float]:
-        lo, hi = torch.aminmax(torch.as_tensor(self._pixels).flatten())
-        lo_f, hi_f = float(lo), float(hi)
-        if not (np.isfinite(lo_f) and np.isfinite(hi_f)):
-            finite = self._pixels[np.isfinite(self._pixels)]
-            lo_f, hi_f = (float(finite.min()), float(finite.max())) if finite.size else (0, 1)
-        return (lo_f, hi_f) if hi_f > lo_f else (lo_f - 0.5, lo_f + 0.5)
+        try:
+            lo, hi = value_range(self._pixels, method="minmax")
+        except ValueError:  # no finite value (the window was given as numbers)
+            return 0.0, 1.0
+        return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
     # ---------------------------------------------------------------- rendering
 
@@ -668,10 +688,13 @@ class SliceViewer(widgets.VBox):
 
     @index.setter
     def index(self, i: int) -> None:
+        self.slider.value = self._check_index(i, "index")
+
+    def _check_index(self, i: Any, name: str) -> int:
         n = len(self._instance_numbers)
         if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < n:
-            raise ValueError(f"index: expected a slice index in 0..{n - 1}, got {i!r}")
-        self.slider.value = int(i)
+            raise ValueError(f"{name}: expected a slice index in 0..{n - 1}, got {i!r}")
+        return int(i)
 
     @property
     def window(self) -> tuple[float, float]:
@@ -697,11 +720,22 @@ class SliceViewer(widgets.VBox):
     def frame(self, i: int | None = None) -> NDArray[np.uint8]:
         """The displayed grey levels (or RGB with points) of slice ``i`` (default: current).
 
+        Parameters
+        ----------
+        i : int, optional
+            A slice index, ``0 <= i < n`` (negative indices are refused: the label
+            points are looked up by index).
+
         Returns
         -------
         ndarray of uint8, shape (rows, cols) or (rows, cols, 3)
+
+        Raises
+        ------
+        ValueError
+            If ``i`` is not a slice index.
         """
-        i = self.index if i is None else i
+        i = self.index if i is None else self._check_index(i, "i")
         pts = self._points.get(i, ())
         return render_slice(self._pixels[i], self._lo, self._hi, points=pts)
 

@@ -211,6 +211,48 @@ def test_normalize_read_only_and_big_endian_arrays():
     np.testing.assert_allclose(normalize(flipped, method="minmax")[0], [0.4, 0.2, 0.0])
 
 
+def test_tensors_that_require_grad_are_read_without_warning_or_graph():
+    x = torch.arange(12.0).reshape(3, 4).requires_grad_()
+    assert value_range(x, method="minmax") == (0.0, 11.0)  # no "requires_grad" UserWarning
+    out = normalize(x, method="minmax")
+    assert not out.requires_grad and out.grad_fn is None
+    assert percentiles(x, [50]) == (5.5,)
+    assert histogram(x, bins=2)[0].tolist() == [6, 6]
+
+
+@pytest.mark.skipif(not hasattr(torch, "uint32"), reason="torch < 2.3 has no uint16/uint32")
+@pytest.mark.parametrize("dtype", ["uint16", "uint32"])
+def test_wide_unsigned_tensors_are_read_exactly(dtype):
+    # torch has no min/max, sort or bincount for these on the CPU.
+    values = np.array([[0, 40000], [65535, 7]])
+    x = torch.from_numpy(values.astype(dtype))
+    assert x.dtype == getattr(torch, dtype)
+    assert value_range(x, method="minmax") == (0.0, 65535.0)
+    assert percentiles(x, [50]) == (20003.5,)
+    np.testing.assert_allclose(normalize(x, method="minmax").numpy(), values / 65535)
+    assert histogram(x, bins=1)[0].tolist() == [4]
+
+
+@pytest.mark.skipif(not hasattr(torch, "uint64"), reason="torch < 2.3 has no uint64")
+def test_uint64_tensors_are_refused_with_the_fix():
+    with pytest.raises(TypeError, match=r"x: .*dtype torch.uint64; .*x.to\(torch.float64\)"):
+        value_range(torch.zeros((2, 2), dtype=torch.uint64))
+
+
+def test_normalize_converts_its_input_once(monkeypatch):
+    calls = []
+    original = intensity._as_tensor
+
+    def spy(x, name="x"):
+        calls.append(name)
+        return original(x, name)
+
+    monkeypatch.setattr(intensity, "_as_tensor", spy)
+    x = np.arange(6, dtype=np.uint16).reshape(2, 3)  # widened to int32: a full copy
+    np.testing.assert_allclose(normalize(x, method="minmax").ravel(), np.arange(6) / 5)
+    assert len(calls) == 1
+
+
 # ---------------------------------------------------------------------- to_uint8
 
 
@@ -227,6 +269,16 @@ def test_to_uint8_rounds_clamps_and_zeroes_nan():
 def test_to_uint8_round_to_nearest():
     x = torch.tensor([0.4 / 255, 0.6 / 255, 254.4 / 255, 254.6 / 255])
     assert to_uint8(x).tolist() == [0, 1, 254, 255]
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_to_uint8_half_precision_rounds_the_exact_product(dtype):
+    # Every value of the dtype in [0, 1]; its product with 255 rounded in half precision
+    # first would be off by one for dozens of them (0.00588 * 255 = 1.49998 -> 1.5 -> 2).
+    x = torch.arange(2**16, dtype=torch.int32).to(torch.int16).view(dtype)
+    x = x[(x >= 0) & (x <= 1)]
+    want = np.rint(x.double().numpy() * 255).astype(np.uint8)
+    np.testing.assert_array_equal(to_uint8(x).numpy(), want)
 
 
 def test_to_uint8_tensor_kind_device_shape():
@@ -250,6 +302,24 @@ def test_histogram_float_matches_numpy(rng):
     np_counts, np_edges = np.histogram(a.astype(np.float64), bins=17)
     np.testing.assert_array_equal(counts, np_counts)
     np.testing.assert_allclose(edges, np_edges)
+
+
+def test_histogram_values_on_an_edge_go_to_the_bin_above_it():
+    # 0.3 * (3 / 0.9) is 0.9999999999999999 in floating point, yet 0.3 is edges[1].
+    counts, edges = histogram(np.array([0.0, 0.3, 0.6, 0.9]), bins=3)
+    assert edges.tolist() == [0.0, 0.3, 0.6, 0.9]
+    assert counts.tolist() == [1, 1, 2]
+
+
+def test_histogram_matches_numpy_on_values_at_and_beside_the_edges(rng):
+    for _ in range(200):
+        bins = int(rng.integers(1, 40))
+        lo = float(rng.uniform(-10, 10))
+        hi = lo + float(rng.uniform(0.01, 20))
+        e = np.linspace(lo, hi, bins + 1)
+        x = np.concatenate([e, np.nextafter(e, -np.inf), np.nextafter(e, np.inf)])
+        want, _ = np.histogram(x, bins=bins, range=(lo, hi))
+        np.testing.assert_array_equal(histogram(x, bins=bins, limits=(lo, hi))[0], want)
 
 
 def test_histogram_exclude_background_and_threshold():
@@ -329,6 +399,10 @@ def test_bad_window():
         normalize(x, method="window", center=10, width=0)
     with pytest.raises(ValueError, match=r"width > 0, got center=10.0, width=-5.0"):
         value_range(x, method="window", center=10, width=-5)
+    with pytest.raises(TypeError, match=r"center, width: expected two numbers, got center='a'"):
+        value_range(x, method="window", center="a", width=10)
+    with pytest.raises(TypeError, match=r"Volume.window: expected two numbers"):
+        value_range(make_volume(torch.zeros(1, 2, 2), window=(None, 1.0)), method="window")
     with pytest.raises(ValueError, match=r"center, width: give both or neither"):
         value_range(x, method="window", center=10)
     with pytest.raises(ValueError, match=r"center, width: only used with method='window'"):

@@ -9,6 +9,7 @@ are compared with after being mapped back to 3-D through the tags.
 from __future__ import annotations
 
 import csv
+import hashlib
 import subprocess
 import sys
 from collections import defaultdict
@@ -280,6 +281,11 @@ def test_rle_encoder_refuses_other_arrays():
         rle_encode_frame(np.zeros((2, 2), np.int32))
 
 
+def test_rle_encoder_takes_either_byte_order(rng):
+    arr = rng.integers(0, 4096, (5, 40)).astype(np.uint16)
+    assert rle_encode_frame(arr.astype(">u2")) == rle_encode_frame(arr)
+
+
 # --------------------------------------------------------------- the labels
 
 
@@ -389,7 +395,7 @@ def test_severe_canal_stenosis_is_a_narrow_canal(sample_root):
 def test_landmarks_refuse_bad_ids():
     with pytest.raises(TypeError, match=r"study_id: expected an int, got str"):
         sample_landmarks("4003253")
-    with pytest.raises(ValueError, match=r"study_id: must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match=r"study_id: must be >= 1, got 0"):
         sample_landmarks(0)
 
 
@@ -447,6 +453,27 @@ def test_same_seed_gives_identical_bytes(one_study, tmp_path):
     assert snapshot(again) == snapshot(one_study)
 
 
+# sha256 of the CSV files of make_sample_dataset(n_studies=3, seed=0). They hold only
+# what numpy's Generator methods (integers, permutation, choice) drew, so they change
+# only if those streams do, which numpy allows between versions.
+CSV_SHA256 = {
+    "train.csv": "50ae657997f425629e80a09fa962e988cf0623959206a90b54c103a8d16f9bb6",
+    "train_series_descriptions.csv": (
+        "9ff9ce0460fcbd63217ecf8c0eb50c5cf499a659c07c42d57813351b19cacdb7"
+    ),
+}
+
+
+def test_the_default_dataset_is_the_one_the_notebooks_were_run_on(sample_root):
+    got = {
+        name: hashlib.sha256((sample_root / name).read_bytes()).hexdigest() for name in CSV_SHA256
+    }
+    assert got == CSV_SHA256, (
+        f"numpy {np.__version__} draws another sample dataset for seed 0: raise "
+        f"SAMPLE_FORMAT, update CSV_SHA256 and execute the notebooks again"
+    )
+
+
 def test_other_seed_gives_other_data(one_study, tmp_path):
     other = make_sample_dataset(tmp_path, n_studies=1, seed=1)
     assert (other / "train.csv").read_bytes() != (one_study / "train.csv").read_bytes()
@@ -462,7 +489,11 @@ def test_other_seed_gives_other_data(one_study, tmp_path):
     ("kwargs", "error", "match"),
     [
         ({"n_studies": 0}, ValueError, r"n_studies: must be >= 1, got 0"),
-        ({"n_studies": 2.5}, TypeError, r"n_studies: expected an int, got float 2.5"),
+        (
+            {"n_studies": 2.5},
+            TypeError,
+            r"n_studies: expected an int, got float 2.5; pass a whole number such as 1",
+        ),
         ({"n_studies": True}, TypeError, r"n_studies: expected an int, got bool"),
         ({"seed": -1}, ValueError, r"seed: must be >= 0, got -1"),
         ({"seed": "0"}, TypeError, r"seed: expected an int, got str"),
@@ -530,6 +561,15 @@ def test_cli_writes_a_dataset(tmp_path, capsys):
     # Written again over it: refused with the fix in the message, unless --overwrite.
     assert main(["sample", str(root), "--studies", "1"]) == 1
     assert "--overwrite on the command line" in capsys.readouterr().err
+
+
+def test_cli_reports_a_folder_it_cannot_make(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("")
+    target = tmp_path / "a_file" / "data"  # its parent is a file: NotADirectoryError
+    assert main(["sample", str(target), "--studies", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("eda_helpers sample: error: ") and "Not a directory" in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,29 @@ def test_render_slice_rejects_bad_points():
         render_slice(np.zeros((4, 4)), 0, 1, points=Point(1, 1, 1))
 
 
+@pytest.mark.parametrize(("x", "y"), [(float("nan"), 2.0), (1.0, float("inf")), ("a", 2.0)])
+def test_render_slice_rejects_points_without_a_finite_position(x, y):
+    # Pillow would fail deep inside with "cannot convert float NaN to integer".
+    with pytest.raises(ValueError, match=r"points: item 1 has x=.*expected finite pixel"):
+        render_slice(np.zeros((8, 8)), 0, 1, points=[Point(1, 1, 1), Point(1, x, y, "L4/L5")])
+
+
+def test_render_slice_points_on_the_last_pixel_and_beyond_are_drawn_clipped():
+    rgb = render_slice(np.zeros((16, 16)), 0, 1, points=[Point(1, 15, 15), Point(1, 17, 0)])
+    assert rgb.shape == (16, 16, 3)
+    assert (rgb[15, 12:16] == (255, 64, 64)).all(axis=-1).any()  # the cross at the corner
+    assert (rgb[0, 14:16] == (255, 64, 64)).all(axis=-1).any()  # the circle of (17, 0)
+
+
+def test_render_slice_big_endian_and_strided_input_match_the_formula(rng):
+    a = rng.integers(-2000, 2000, size=(6, 8)).astype(">i2")
+    want = expected_grey(a, -100, 900)
+    np.testing.assert_array_equal(render_slice(a, -100, 900), want)
+    np.testing.assert_array_equal(render_slice(a[::-1, ::2], -100, 900), want[::-1, ::2])
+    t = torch.from_numpy(a.astype(np.int16)).t()
+    np.testing.assert_array_equal(render_slice(t, -100, 900), want.T)
+
+
 # ------------------------------------------------------------------------- encode_png
 
 
@@ -291,6 +314,38 @@ def test_constant_volume_gets_a_usable_window(viewer_factory):
     v = viewer_factory(torch.full((2, 4, 4), 7, dtype=torch.int16), window="minmax")
     assert v.window == (6.5, 7.5)
     assert (decode(v.image.value) == 128).all()
+
+
+@pytest.mark.parametrize("dtype", ["<u2", ">u2", ">i2", "<u4"])
+def test_numpy_volumes_of_other_integer_types(rng, dtype, viewer_factory):
+    # uint16 is what pydicom's pixel_array gives for most MR; torch cannot take its min/max.
+    a = rng.integers(0, 4096, size=(3, 6, 8)).astype(dtype)
+    v = viewer_factory(a, window="minmax")
+    lo, hi = float(a.min()), float(a.max())
+    assert v.window == (lo, hi)
+    assert (v.window_slider.min, v.window_slider.max) == (lo, hi)
+    v.slider.value = 2
+    np.testing.assert_array_equal(decode(v.image.value), expected_grey(a[2], lo, hi))
+
+
+def test_a_volume_that_requires_grad(rng, viewer_factory):
+    a = torch.from_numpy(rng.normal(size=(2, 4, 4)).astype(np.float32)).requires_grad_()
+    v = viewer_factory(make_volume(a))  # no "requires_grad" warning
+    lo, hi = v.window
+    np.testing.assert_array_equal(v.frame(0), expected_grey(a[0].detach(), lo, hi))
+
+
+def test_all_nan_volume_needs_a_window_given_as_numbers(viewer_factory):
+    a = np.full((2, 3, 3), np.nan, dtype=np.float32)
+    with pytest.raises(
+        ValueError,
+        match=r"window: 'percentile' needs finite pixel values, but "
+        r"all 18 are NaN or inf; pass window=\(low, high\)",
+    ):
+        SliceViewer(a)
+    v = viewer_factory(a, window=(0, 1))
+    assert (v.window_slider.min, v.window_slider.max) == (0.0, 1.0)
+    assert (v.frame(0) == 0).all()
 
 
 def test_float_volume(rng, viewer_factory):
@@ -499,6 +554,15 @@ def test_bad_index_and_window_after_construction(pixels, viewer_factory):
         v.window = 3
     with pytest.raises(ValueError, match=r"window: expected finite numbers with lo < hi"):
         v.window = (1, 1)
+
+
+def test_frame_refuses_indices_outside_the_volume(pixels, viewer_factory):
+    # A negative index would give the last slice without its label points.
+    v = viewer_factory(make_volume(pixels), points=[Point(15, 5.0, 5.0, "L5/S1")], window=(0, 1))
+    assert v.frame(4).ndim == 3
+    for i in (-1, 5, 1.0, True):
+        with pytest.raises(ValueError, match=rf"i: expected a slice index in 0\.\.4, got {i!r}"):
+            v.frame(i)
 
 
 def test_volume_of_complex_pixels_is_rejected(pixels):
