@@ -33,7 +33,7 @@ test: setup
 # Re-execute the notebooks from their .py sources and store the outputs nbval compares.
 notebooks: setup
 	$(BIN)/jupytext --sync notebooks/*.py
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.store_widget_state=False notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
 bench: setup

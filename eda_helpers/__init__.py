@@ -7,7 +7,7 @@ The path of the data: files -> :mod:`eda_helpers.io` -> :class:`Volume`
 from . import rsna
 from .intensity import normalize, to_uint8, value_range
 from .io import SeriesError, read_series, read_stacks
-from .plotting import plot_grid, plot_histogram
+from .plotting import plot_cross_reference, plot_grid, plot_histogram
 from .sample import make_sample_dataset
 from .viewer import SliceViewer
 from .volume import Point, Volume
@@ -19,6 +19,7 @@ __all__ = [
     "Volume",
     "make_sample_dataset",
     "normalize",
+    "plot_cross_reference",
     "plot_grid",
     "plot_histogram",
     "read_series",

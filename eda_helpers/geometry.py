@@ -19,21 +19,27 @@ Conventions (those of the DICOM standard, PS3.3 C.7.6.2.1.1):
 from __future__ import annotations
 
 import itertools
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "duplicate_runs",
+    "image_corners",
     "irregular_steps",
     "mean_step",
     "patient_to_pixel",
+    "plane_name",
+    "reference_line",
     "same_orientation",
     "slice_normal",
     "slice_offsets",
     "slice_order",
     "voxel_affine",
 ]
+
+PlaneName = Literal["sagittal", "coronal", "axial", "oblique"]
 
 
 def _cosines(orientation: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -331,3 +337,166 @@ def mean_step(positions: ArrayLike) -> NDArray[np.float64]:
     if pos.shape[0] < 2:
         raise ValueError(f"positions: need at least 2 slices for a step, got {pos.shape[0]}")
     return (pos[-1] - pos[0]) / (pos.shape[0] - 1)
+
+
+def plane_name(orientation: ArrayLike, *, max_angle: float = 30.0) -> PlaneName:
+    """Name of the anatomical plane an image lies in, from its slice normal.
+
+    Patient axes are DICOM's (LPS): the normal of a sagittal image runs along x
+    (right-left), of a coronal image along y (front-back), of an axial image along z
+    (foot-head).
+
+    Parameters
+    ----------
+    orientation : array_like, shape (6,)
+        ImageOrientationPatient.
+    max_angle : float, optional
+        Largest angle (degrees) between the normal and the nearest patient axis for the
+        image to be named after that axis; beyond it, the image is "oblique". The default
+        (30 degrees) names the usual disc-angled axial stacks "axial"; a stack along a
+        steep L5/S1 disc can exceed it.
+
+    Returns
+    -------
+    {"sagittal", "coronal", "axial", "oblique"}
+
+    Raises
+    ------
+    ValueError
+        If ``orientation`` does not hold 6 numbers or its cosines are parallel, or if
+        ``max_angle`` is not between 0 and 90.
+
+    Examples
+    --------
+    >>> plane_name([0, 1, 0, 0, 0, -1]), plane_name([1, 0, 0, 0, 0.94, -0.342])  # 20 deg
+    ('sagittal', 'axial')
+    >>> plane_name([1, 0, 0, 0, 0.707, -0.707])  # 45 degrees between axial and coronal
+    'oblique'
+    """
+    if not 0.0 <= max_angle <= 90.0:
+        raise ValueError(f"max_angle: expected degrees between 0 and 90, got {max_angle!r}")
+    normal = np.abs(slice_normal(orientation))
+    axis = int(np.argmax(normal))
+    angle = float(np.degrees(np.arccos(min(1.0, float(normal[axis])))))
+    if angle > max_angle:
+        return "oblique"
+    names: tuple[PlaneName, ...] = ("sagittal", "coronal", "axial")
+    return names[axis]
+
+
+def image_corners(
+    position: ArrayLike,
+    orientation: ArrayLike,
+    pixel_spacing: ArrayLike,
+    shape: tuple[int, int],
+) -> NDArray[np.float64]:
+    """Patient coordinates (mm) of the four corners of an image.
+
+    The corners are those of the area the pixels cover, half a pixel outside the
+    centres of the edge pixels (the extent ``imshow`` draws): pixel coordinates
+    ``(x, y)`` = (-0.5, -0.5), (cols - 0.5, -0.5), (cols - 0.5, rows - 0.5),
+    (-0.5, rows - 0.5), in that order (around the rectangle).
+
+    Parameters
+    ----------
+    position, orientation, pixel_spacing : array_like
+        ImagePositionPatient, ImageOrientationPatient and PixelSpacing of the image.
+    shape : (int, int)
+        (Rows, Columns) of the image.
+
+    Returns
+    -------
+    ndarray, shape (4, 3)
+
+    Examples
+    --------
+    >>> image_corners([0, 0, 0], [1, 0, 0, 0, 1, 0], [2.0, 1.0], (3, 4))
+    array([[-0.5, -1. ,  0. ],
+           [ 3.5, -1. ,  0. ],
+           [ 3.5,  5. ,  0. ],
+           [-0.5,  5. ,  0. ]])
+    """
+    row, col = _cosines(orientation)
+    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
+    rows, cols = shape
+    xy = np.array([[-0.5, -0.5], [cols - 0.5, -0.5], [cols - 0.5, rows - 0.5], [-0.5, rows - 0.5]])
+    origin = np.asarray(position, dtype=np.float64).reshape(3)
+    return origin + np.outer(xy[:, 0] * dc, row) + np.outer(xy[:, 1] * dr, col)
+
+
+def reference_line(
+    corners: ArrayLike,
+    position: ArrayLike,
+    orientation: ArrayLike,
+    pixel_spacing: ArrayLike,
+    *,
+    atol: float = 1e-6,
+) -> NDArray[np.float64] | None:
+    """Where a rectangle (another image) cuts the plane of an image, in its pixels.
+
+    The cross-reference line of radiology viewers: the segment of the image's plane
+    that the other image's rectangle covers, that is the intersection line of the two
+    planes clipped to the other image's extent. It is given in the image's pixel
+    coordinates ``(x, y)`` (column, row, as :func:`patient_to_pixel`) and is not clipped
+    to the image's own extent.
+
+    Parameters
+    ----------
+    corners : array_like, shape (4, 3)
+        The other image's corners in patient coordinates, in order around the
+        rectangle (see :func:`image_corners`).
+    position, orientation, pixel_spacing : array_like
+        ImagePositionPatient, ImageOrientationPatient and PixelSpacing of the image the
+        line is drawn on.
+    atol : float, optional
+        Distance (mm) from the plane under which a corner counts as lying on it.
+
+    Returns
+    -------
+    ndarray, shape (2, 2), or None
+        ``[[x0, y0], [x1, y1]]``, the two ends of the segment; None when the rectangle
+        does not cross the plane, touches it at a single point, or lies in it.
+
+    Raises
+    ------
+    ValueError
+        If ``corners`` is not 4 points, or as :func:`slice_normal`.
+
+    Examples
+    --------
+    An axial image at z = 10 mm covering y = 0..50 mm, and a sagittal image at x = 0
+    whose first pixel is at (0, -20, 40), its columns running +y and its rows -z, with
+    1 mm pixels: the line is the row where z = 10 (row 30), from column 20 (y = 0) to
+    column 70 (y = 50).
+
+    >>> axial = image_corners([-30, 0.5, 10], [1, 0, 0, 0, 1, 0], [1, 1], (50, 100))
+    >>> reference_line(axial, [0, -20, 40], [0, 1, 0, 0, 0, -1], [1, 1])
+    array([[20., 30.],
+           [70., 30.]])
+    """
+    pts = np.asarray(corners, dtype=np.float64)
+    if pts.shape != (4, 3):
+        raise ValueError(f"corners: expected 4 points of 3 coordinates, got shape {pts.shape}")
+    proj = patient_to_pixel(pts, position, orientation, pixel_spacing)
+    dist = np.where(np.abs(proj[:, 2]) <= atol, 0.0, proj[:, 2])
+    if not np.any(dist):
+        return None  # the rectangle lies in the plane: no line
+    ends: list[NDArray[np.float64]] = []
+    for i in range(4):
+        j = (i + 1) % 4
+        if dist[i] == 0.0:
+            ends.append(proj[i, :2])
+        elif dist[i] * dist[j] < 0.0:
+            t = dist[i] / (dist[i] - dist[j])
+            ends.append(proj[i, :2] + t * (proj[j, :2] - proj[i, :2]))
+    if len(ends) < 2:
+        return None
+    # Of the crossings (two for a proper cut), the two farthest apart.
+    far = max(
+        itertools.combinations(range(len(ends)), 2),
+        key=lambda ij: float(np.linalg.norm(ends[ij[0]] - ends[ij[1]])),
+    )
+    seg = np.array([ends[far[0]], ends[far[1]]])
+    if np.linalg.norm(seg[0] - seg[1]) <= atol:
+        return None
+    return seg

@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 from . import geometry
 from .volume import Volume
 
-__all__ = ["SeriesError", "read_series", "read_stacks"]
+__all__ = ["SeriesError", "read_headers", "read_series", "read_stacks"]
 
 PathInput = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 Duplicates = Literal["error", "keep", "first", "last"]
@@ -331,6 +331,91 @@ def read_stacks(
         progress=progress,
         one_stack=False,
     )
+
+
+def read_headers(
+    files: Sequence[str | os.PathLike[str]],
+) -> tuple[list[list[_Header]], list[tuple[Path, str]]]:
+    """Read the headers of some files, without their pixel values, grouped into stacks.
+
+    The cheap half of :func:`read_stacks`, for surveying many series: each header is
+    parsed up to PixelData by the same reader, the files are grouped by
+    SeriesInstanceUID and then into stacks exactly as :func:`read_stacks` groups them,
+    and nothing is decoded. No file makes it fail: a file that holds no DICOM image,
+    or cannot be read, is returned with the reason instead. For encapsulated
+    (compressed) pixel data the item structure is followed to the end of the file, a
+    few bytes read per fragment, so that a truncated file is caught without decoding.
+
+    Parameters
+    ----------
+    files : sequence of str or path-like
+        The files to read (the order does not matter).
+
+    Returns
+    -------
+    stacks : list of list of header records
+        One list per stack, in the order of :func:`read_stacks` (series by UID, then
+        each series' stacks by lowest InstanceNumber); the slices of a stack are in
+        the order of ``files``, not sorted. A record has, among others, the attributes
+        ``path``, ``series_uid``, ``study_uid``, ``description``, ``instance`` (int or
+        None), ``position`` and ``orientation`` (tuples or None), ``rows``, ``cols``,
+        ``pixel_spacing`` (tuple or None) and ``transfer_syntax`` (a pydicom UID).
+    unreadable : list of (Path, str)
+        The files left out, each with the reason ("not DICOM", "no pixel data", or
+        why it cannot be read, such as truncated pixel data), in the order of ``files``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import pydicom.data
+    >>> folder = Path(pydicom.data.__file__).parent / "test_files/dicomdirtests/98892001/CT5N"
+    >>> stacks, unreadable = read_headers(sorted(folder.iterdir()))
+    >>> [len(s) for s in stacks], sorted(h.instance for h in stacks[0]), unreadable
+    ([5], [6, 7, 8, 9, 10], [])
+    """
+    by_uid: dict[str, list[_Header]] = {}
+    unreadable: list[tuple[Path, str]] = []
+    for f in map(Path, files):
+        try:
+            h = _read_header(f)
+            reason = h if isinstance(h, str) else _encapsulated_problem(h)
+        except Exception as exc:  # a survey reports a bad file, it never stops on one
+            text = " ".join(str(exc).split())
+            if isinstance(exc, SeriesError):
+                reason = text.removeprefix(f"{f}: ")
+            else:
+                reason = f"unreadable ({type(exc).__name__}: {text})"
+        if reason is None:
+            by_uid.setdefault(h.series_uid, []).append(h)  # type: ignore[union-attr]
+        else:
+            unreadable.append((f, reason))
+    stacks = [s for uid in sorted(by_uid) for s in _split_stacks(by_uid[uid])]
+    return stacks, unreadable
+
+
+def _encapsulated_problem(h: _Header) -> str | None:
+    """Why the encapsulated pixel data of ``h`` is cut short or damaged, else None."""
+    if h.value_offset is None or h.value_length >= 0:
+        return None
+    with open(h.path, "rb") as fp:
+        size = os.fstat(fp.fileno()).st_size
+        pos = h.value_offset
+        while True:  # items of the encapsulated data: offset table, fragments, delimiter
+            fp.seek(pos)
+            head = fp.read(8)
+            if len(head) < 8:
+                return f"truncated pixel data: the file ends at byte {size}, inside it"
+            group, elem, length = struct.unpack("<HHI", head)
+            if (group, elem) == (0xFFFE, 0xE0DD):
+                return None
+            if (group, elem) != (0xFFFE, 0xE000):
+                return (
+                    f"damaged pixel data: ({group:04X},{elem:04X}) at byte {pos} where an "
+                    f"item or the sequence delimiter should be"
+                )
+            pos += 8 + length
+            if pos > size:
+                return f"truncated pixel data: a fragment runs past the end ({size} bytes)"
 
 
 # --------------------------------------------------------------------------- driver

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["grid_shape", "plot_grid", "plot_histogram"]
+__all__ = ["grid_shape", "plot_cross_reference", "plot_grid", "plot_histogram"]
 
 Scale = Literal["shared", "per_slice"]
 
@@ -396,7 +396,7 @@ def _mark_points(
     ax: Axes, volume: Volume, picked: Sequence[int], layout: _Layout, points: Iterable[Point]
 ) -> None:
     by_slice = volume.points_by_slice(points)
-    xs, ys, notes = [], [], []
+    xs, ys, notes, left = [], [], [], []
     for j, i in enumerate(picked):
         x0, y0 = layout.origin(j)
         for p in by_slice.get(i, ()):
@@ -414,16 +414,30 @@ def _mark_points(
             xs.append(x0 + p.x)
             ys.append(y0 + p.y)
             notes.append(p.text)
+            left.append(p.x < (layout.panel_cols - 1) / 2)
+    _draw_marks(ax, xs, ys, notes, left)
+
+
+def _draw_marks(
+    ax: Axes, xs: Sequence[float], ys: Sequence[float], notes: Sequence[str], left: Sequence[bool]
+) -> None:
+    """Red crosses with their texts, each text on the outer side of its cross.
+
+    Texts go left of points in the left half of their image and right of the others, so
+    that the labels of a left/right pair (such as the two subarticular zones of one disc
+    on an axial slice) spread apart instead of overlapping.
+    """
     if not xs:
         return
-    ax.scatter(xs, ys, marker="+", s=60, c="red", linewidths=1.5, gid="points")
-    for x, y, note in zip(xs, ys, notes, strict=True):
+    ax.scatter(xs, ys, marker="+", s=60, c="red", linewidths=1.5, gid="points", zorder=3)
+    for x, y, note, on_left in zip(xs, ys, notes, left, strict=True):
         if note:
             ax.annotate(
                 note,
                 (x, y),
-                xytext=(5, 5),
+                xytext=(-5 if on_left else 5, 5),
                 textcoords="offset points",
+                ha="right" if on_left else "left",
                 color="yellow",
                 fontsize=8,
                 gid="point-label",
@@ -512,4 +526,188 @@ def plot_histogram(
         ax.set_title(volume.description, fontsize="medium")
     if qs:
         ax.legend(fontsize="small", frameon=False)
+    return ax
+
+
+def plot_cross_reference(
+    volume: Volume,
+    others: Volume | Sequence[Volume],
+    *,
+    index: int | None = None,
+    points: Iterable[Point] | None = None,
+    labels: bool = False,
+    method: Method = "percentile",
+    low: float = 0.5,
+    high: float = 99.5,
+    cmap: str = "gray",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """One slice with the lines where the slices of other stacks cut it.
+
+    The cross-reference lines of radiology viewers, typically the axial slices drawn on
+    a sagittal one: each line is the segment of the shown slice's plane that one slice
+    of ``others`` covers (:func:`eda_helpers.geometry.reference_line`), coloured by
+    stack. Slices parallel to the shown one, or that do not reach its plane, draw no
+    line. The Volumes must share a frame of reference (come from one study).
+
+    Parameters
+    ----------
+    volume : Volume
+        The stack whose slice is shown, typically a sagittal series.
+    others : Volume or sequence of Volume
+        The stacks whose slices are drawn as lines, typically the stacks of an axial
+        series (:func:`eda_helpers.read_stacks`).
+    index : int, optional
+        The slice of ``volume`` to show; by default the middle one.
+    points : iterable of Point, optional
+        Points to mark on the shown slice (those of other slices are left out).
+    labels : bool
+        Write each line's InstanceNumber (``#12``) at its right-hand end.
+    method, low, high
+        How the displayed range is chosen, as in :func:`eda_helpers.normalize`, from
+        the shown slice.
+    cmap : str
+        Matplotlib colormap of the image.
+    title : str, optional
+        Axes title; by default the description, slice index and InstanceNumber.
+    ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into: one AxesImage (the slice, in its pixel coordinates), one
+        ``Line2D`` per cutting slice (``gid`` ``"reference-line"``, its data the two
+        ends ``(x, y)`` in pixels, stack ``k`` in colour ``"C{k}"`` and named in the
+        legend), the points as a scatter plus annotations, and the labels as texts.
+
+    Raises
+    ------
+    TypeError
+        If ``volume`` or one of ``others`` is not a Volume.
+    ValueError
+        If ``others`` is empty or ``index`` is out of range.
+
+    Warns
+    -----
+    UserWarning
+        If no slice of ``others`` cuts the shown slice (different planes of one
+        orientation, or different studies).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from eda_helpers.geometry import voxel_affine
+    >>> def stack(first, iop, step, n):
+    ...     pos = np.array([np.add(first, np.multiply(step, k)) for k in range(n)])
+    ...     return Volume(torch.zeros(n, 40, 40), tuple(range(1, n + 1)), pos,
+    ...                   np.array(iop, float), ("a",) * n, (4.0, 1.0, 1.0),
+    ...                   voxel_affine(first, iop, (1, 1), step))
+    >>> sagittal = stack([0, -20, 20], [0, 1, 0, 0, 0, -1], [4, 0, 0], 3)
+    >>> axial = stack([-20, -20, -8], [1, 0, 0, 0, 1, 0], [0, 0, 4], 5)
+    >>> ax = plot_cross_reference(sagittal, axial, index=0)
+    >>> [line.get_ydata().tolist() for line in ax.lines][:2]  # rows where z = -8, -4
+    [[28.0, 28.0], [24.0, 24.0]]
+    """
+    from .geometry import image_corners, reference_line
+
+    if not isinstance(volume, Volume):
+        raise TypeError(f"volume: expected a Volume, got {type(volume).__name__}")
+    stacks = [others] if isinstance(others, Volume) else list(others)
+    if not stacks:
+        raise ValueError("others: expected a Volume or a non-empty list of Volumes, got none")
+    for k, v in enumerate(stacks):
+        if not isinstance(v, Volume):
+            raise TypeError(f"others: item {k} is a {type(v).__name__}, expected a Volume")
+    n, rows, cols = volume.shape
+    i = n // 2 if index is None else index
+    if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < n:
+        raise ValueError(
+            f"index: expected a slice index in 0..{n - 1} of the shown volume, got {index!r}"
+        )
+    i = int(i)
+    _, dr, dc = volume.spacing
+    position, orientation, spacing = volume.positions[i], volume.orientation, (dr, dc)
+
+    if ax is None:
+        height = 6.0
+        _, ax = plt.subplots(figsize=(height * cols * dc / (rows * dr) + 1.6, height))
+    if method == "window":  # the window belongs to the Volume, not to a slice
+        lo, hi = value_range(volume, method="window")
+    else:
+        lo, hi = value_range(volume.pixels[i], method=method, low=low, high=high)
+    ax.imshow(
+        volume.pixels[i].numpy(),
+        cmap=cmap,
+        vmin=lo,
+        vmax=hi,
+        aspect=dr / dc,
+        interpolation="antialiased",
+    )
+
+    drawn = 0
+    for k, other in enumerate(stacks):
+        _, odr, odc = other.spacing
+        first = True
+        for j in range(len(other)):
+            corners = image_corners(
+                other.positions[j], other.orientation, (odr, odc), other.shape[1:]
+            )
+            seg = reference_line(corners, position, orientation, spacing)
+            if seg is None or not np.isfinite(seg).all():
+                continue
+            inst = other.instance_numbers
+            name = f"stack {k}: #{min(inst)}–{max(inst)}"
+            ax.plot(
+                seg[:, 0],
+                seg[:, 1],
+                color=f"C{k}",
+                linewidth=1.0,
+                alpha=0.9,
+                label=name if first else "_nolegend_",
+                gid="reference-line",
+            )
+            first = False
+            drawn += 1
+            if labels:
+                end = seg[int(np.argmax(seg[:, 0]))]
+                ax.text(
+                    end[0] + 2,
+                    end[1],
+                    f"#{other.instance_numbers[j]}",
+                    color=f"C{k}",
+                    fontsize=7,
+                    va="center",
+                    ha="left",
+                    clip_on=True,
+                    gid="line-label",
+                )
+    if drawn == 0:
+        warnings.warn(
+            f"others: none of the {sum(len(v) for v in stacks)} slices cuts slice {i} of "
+            f"the shown volume; are they of the same study and another orientation?",
+            UserWarning,
+            stacklevel=2,
+        )
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    ax.set_axis_off()
+    if drawn and len(stacks) > 1:
+        ax.legend(fontsize="small", loc="lower left", framealpha=0.6)
+
+    if points is not None:
+        mine = volume.points_by_slice(points).get(i, [])
+        _draw_marks(
+            ax,
+            [p.x for p in mine],
+            [p.y for p in mine],
+            [p.text for p in mine],
+            [p.x < (cols - 1) / 2 for p in mine],
+        )
+    if title is None:
+        desc = f"{volume.description} " if volume.description else ""
+        title = f"{desc}slice {i} · #{volume.instance_numbers[i]}"
+    if title:
+        ax.set_title(title, fontsize="medium")
     return ax

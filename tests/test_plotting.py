@@ -183,6 +183,19 @@ def test_plot_grid_points_only_on_their_panels():
     assert notes == {"L1/L2": (3.0, 4.0), "L5/S1": (pitch + 5.0, pitch + 6.0)}
 
 
+def test_plot_grid_point_texts_spread_away_from_the_panel_centre():
+    # The left and right points of one disc sit close together on an axial slice: their
+    # texts go outwards, so they do not overlap.
+    v = make_volume(ramp_stack(2))
+    centre = (SIZE - 1) / 2
+    points = [Point(1, centre - 1, 4.0, "R L4/L5"), Point(1, centre + 1, 4.0, "L L4/L5")]
+    fig = plot_grid(v, points=points)
+    texts = {t.get_text(): t for t in fig.axes[0].texts if t.get_gid() == "point-label"}
+    assert texts["R L4/L5"].get_ha() == "right"
+    assert texts["L L4/L5"].get_ha() == "left"
+    assert texts["R L4/L5"].xyann[0] < 0 < texts["L L4/L5"].xyann[0]
+
+
 def test_plot_grid_point_outside_its_slice_warns():
     v = make_volume(ramp_stack(2))
     with pytest.warns(UserWarning, match=r"points: Point\(.*\) lies outside its slice"):

@@ -19,6 +19,8 @@ from eda_helpers import rsna
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+# A PyPI requirement with extras is several conda-forge packages of the same version.
+CONDA_EXTRAS = {("dask", "distributed"): ["dask", "distributed"]}
 
 
 def _requirement(spec: str) -> tuple[str, str]:
@@ -28,15 +30,25 @@ def _requirement(spec: str) -> tuple[str, str]:
     return CONDA_NAMES.get(name, name), m.group(2).replace(" ", "")
 
 
+def _requirements(spec: str) -> set[tuple[str, str]]:
+    """A pyproject requirement as conda-forge (name, version) pairs."""
+    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\[([^\]]*)\]\s*(.*?)\s*", spec)
+    if not m:
+        return {_requirement(spec)}
+    key = (m.group(1).lower(), *sorted(e.strip().lower() for e in m.group(2).split(",")))
+    assert key in CONDA_EXTRAS, f"{spec}: add its conda-forge names to CONDA_EXTRAS"
+    return {_requirement(name + m.group(3)) for name in CONDA_EXTRAS[key]}
+
+
 def _pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
 def test_environment_yml_lists_the_pyproject_packages():
     project = _pyproject()
-    wanted = {_requirement(s) for s in project["dependencies"]}
+    wanted = {r for s in project["dependencies"] for r in _requirements(s)}
     for extra in project["optional-dependencies"].values():
-        wanted |= {_requirement(s) for s in extra}
+        wanted |= {r for s in extra for r in _requirements(s)}
     wanted.add(("python", project["requires-python"]))
 
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
@@ -88,7 +100,7 @@ def test_every_notebook_source_has_its_ipynb():
 # Packages that eda_helpers must not need: the fast-decoding extra, the dev tools and
 # what Kaggle's image lacks.
 NOT_RUNTIME = (
-    "pylibjpeg rle openjpeg libjpeg pandas jupytext nbval nbformat pytest yaml "
+    "pylibjpeg rle openjpeg libjpeg dask distributed jupytext nbval nbformat pytest yaml "
     "SimpleITK playwright jupyterlab nbconvert"
 ).split()
 
@@ -112,6 +124,10 @@ def test_package_works_with_only_the_runtime_dependencies(tmp_path):
             import pathlib
             series = sorted(pathlib.Path(root, "train_images").glob("*/*"))[0]
             eda_helpers.read_stacks(series)
+        if hasattr(eda_helpers.rsna, "scan_dataset"):
+            scan = eda_helpers.rsna.scan_dataset(root, max_workers=1, progress=False)
+            coords = eda_helpers.rsna.read_coordinates(root)
+            assert len(scan) == 3 and len(coords) == 25
         print("ok", len(eda_helpers.__all__))
         """
     )

@@ -1,0 +1,148 @@
+"""Benchmark: scan_dataset against the same scan in one process and against a naive loop.
+
+Run with ``python benchmarks/bench_scan.py`` (``--studies N``, at least 40 by default).
+It writes a sample dataset of N studies once (about a minute for 40) and keeps it
+under the system temporary folder for later runs, then times, with the file cache warm:
+
+(a) the naive loop: every file read whole, ``pydicom.dcmread(f).pixel_array``, one
+    process (what a notebook does to survey a dataset without a header reader);
+(b) ``scan_dataset(root, max_workers=1)``: the header scan in this process;
+(c) ``scan_dataset(root)``: the default executor, a process pool over the CPUs;
+(d) for information, the pool a Jupyter kernel gets (forkserver, the module preloaded):
+    its first call, which starts the server, and the later ones.
+
+It checks that the tables are identical and prints the times, the ratios measured in
+this run, and PASS/FAIL against the targets of issue 6 (c at least 1.6x faster than b,
+at least 3x faster than a). It is a script, not a test. The machine may be busy with
+other work; the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pydicom
+
+from eda_helpers import make_sample_dataset, rsna
+from eda_helpers.sample import SAMPLE_FORMAT
+
+TARGET_VS_SERIAL = 1.6
+TARGET_VS_NAIVE = 3.0
+
+
+def dataset(n_studies: int) -> Path:
+    """The cached sample dataset of ``n_studies`` studies (seed 0), written if missing."""
+    cache = Path(tempfile.gettempdir()) / "eda_helpers_bench"
+    final = cache / f"sample-v{SAMPLE_FORMAT}-{n_studies}studies-seed0"
+    if (final / "train_series_descriptions.csv").exists():
+        return final
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=cache))
+    print(f"writing a {n_studies}-study sample dataset into {final} (once) ...", flush=True)
+    try:
+        make_sample_dataset(tmp, n_studies=n_studies, seed=0, progress=True)
+        tmp.rename(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def naive(root: Path) -> int:
+    """Every file read whole and decoded, one after the other."""
+    pixels = 0
+    for f in sorted((root / "train_images").glob("*/*/*.dcm")):
+        pixels += pydicom.dcmread(f).pixel_array.size
+    return pixels
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def forkserver_scan(root: Path) -> pd.DataFrame:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", "eda_helpers.rsna"])
+    with ProcessPoolExecutor(rsna.default_workers(), mp_context=ctx) as pool:
+        return rsna.scan_dataset(root, executor=pool, progress=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--studies", type=int, default=40, help="sample studies (default 40)")
+    parser.add_argument("--repeat", type=int, default=5, help="repeats of the scans (median)")
+    args = parser.parse_args()
+
+    root = dataset(args.studies)
+    files = sum(1 for _ in (root / "train_images").glob("*/*/*.dcm"))
+    series = sum(1 for _ in (root / "train_images").glob("*/*"))
+    load = os.getloadavg()
+    print(f"dataset: {args.studies} studies, {series} series, {files} files")
+    print(f"python {sys.version.split()[0]}, pydicom {pydicom.__version__}, {os.cpu_count()} CPUs")
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+    # Warm the file cache (and the imports) once.
+    reference = rsna.scan_dataset(root, max_workers=1, progress=False)
+
+    t_serial, serial = timed(
+        lambda: rsna.scan_dataset(root, max_workers=1, progress=False), args.repeat
+    )
+    context = rsna._mp_context().get_start_method()
+    t_default, default = timed(lambda: rsna.scan_dataset(root, progress=False), args.repeat)
+    t_naive, _ = timed(lambda: naive(root), 1)
+    start = time.perf_counter()
+    first_forkserver = forkserver_scan(root)
+    t_fs_first = time.perf_counter() - start
+    t_fs, warm_forkserver = timed(lambda: forkserver_scan(root), args.repeat)
+
+    for name, table in [
+        ("serial", serial),
+        ("default", default),
+        ("forkserver", first_forkserver),
+        ("forkserver (warm)", warm_forkserver),
+    ]:
+        pd.testing.assert_frame_equal(table, reference, obj=name)
+    print("tables: identical for every executor")
+    print()
+    print(f"(a) naive loop, dcmread + pixel_array    {t_naive:8.3f} s  (1 run)")
+    print(f"(b) scan_dataset, one process            {t_serial:8.3f} s  (median of {args.repeat})")
+    print(
+        f"(c) scan_dataset, default executor       {t_default:8.3f} s  (median of {args.repeat}; "
+        f"{rsna.default_workers()} workers, start method {context!r}, pool started per call)"
+    )
+    print(f"(d) forkserver pool, first call          {t_fs_first:8.3f} s  (starts the server)")
+    print(f"    forkserver pool, later calls         {t_fs:8.3f} s  (median of {args.repeat})")
+    print(f"    per file: (b) {1e6 * t_serial / files:.0f} us, (a) {1e6 * t_naive / files:.0f} us")
+    print()
+    ok = True
+    for label, ratio, target in [
+        ("(c) vs (b), default executor vs one process", t_serial / t_default, TARGET_VS_SERIAL),
+        ("(c) vs (a), default executor vs naive loop", t_naive / t_default, TARGET_VS_NAIVE),
+    ]:
+        passed = ratio >= target
+        ok &= passed
+        print(f"{label}: {ratio:6.2f}x  (target >= {target}x)  {'PASS' if passed else 'FAIL'}")
+    print(
+        f"(d) vs (b), warm forkserver pool vs one process: {t_serial / t_fs:6.2f}x  (information)"
+    )
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

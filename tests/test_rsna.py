@@ -1,0 +1,512 @@
+"""The competition's CSV files, labels on slices, and the dataset scan, on the sample data."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from eda_helpers import SliceViewer, plot_grid, read_stacks, rsna
+from eda_helpers.io import read_headers
+from eda_helpers.sample import sample_landmarks
+
+# The quirks make_sample_dataset(n_studies=3, seed=0) plants (see eda_helpers.sample).
+AXIAL_STACKS = {760000400: 3, 2283109414: 3, 1451329625: 2}
+FIRST_INSTANCE = {598367624: 11, 1451329625: 18, 460383166: 6}
+SAGITTAL_AGAINST_NORMAL = {3974219954}
+
+
+@pytest.fixture(scope="module")
+def coords(sample_root: Path) -> pd.DataFrame:
+    return rsna.read_coordinates(sample_root)
+
+
+@pytest.fixture(scope="module")
+def series_stacks(sample_root: Path) -> dict[int, tuple[Path, list]]:
+    """series_id -> (folder, read_stacks) for every series of the sample."""
+    table = rsna.read_descriptions(sample_root)
+    out = {}
+    for study, series in zip(table["study_id"], table["series_id"], strict=True):
+        folder = sample_root / "train_images" / str(study) / str(series)
+        out[int(series)] = (folder, read_stacks(folder))
+    return out
+
+
+@pytest.fixture(scope="module")
+def scan(sample_root: Path) -> pd.DataFrame:
+    return rsna.scan_dataset(sample_root, max_workers=1, progress=False)
+
+
+def _copy_root(sample_root: Path, tmp_path: Path, *names: str) -> Path:
+    root = tmp_path / "data"
+    (root / "train_images").mkdir(parents=True)
+    for name in names:
+        shutil.copy(sample_root / name, root / name)
+    return root
+
+
+# --------------------------------------------------------------------------- CSV files
+
+
+def test_read_descriptions_types_and_rows(sample_root):
+    table = rsna.read_descriptions(sample_root)
+    assert table.columns.tolist() == list(rsna.DESCRIPTION_COLUMNS)
+    assert table["study_id"].dtype == np.int64 and table["series_id"].dtype == np.int64
+    assert len(table) == 9
+    assert table["series_description"].value_counts().to_dict() == {
+        "Sagittal T1": 3,
+        "Sagittal T2/STIR": 3,
+        "Axial T2": 3,
+    }
+
+
+def test_read_csv_accepts_a_dataset_location(sample_root):
+    location = rsna.DatasetLocation(sample_root, "argument")
+    assert rsna.read_descriptions(location).equals(rsna.read_descriptions(sample_root))
+
+
+def test_missing_column_is_a_clear_error(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    table = pd.read_csv(sample_root / "train_series_descriptions.csv")
+    table.rename(columns={"series_description": "description"}).to_csv(
+        root / "train_series_descriptions.csv", index=False
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"train_series_descriptions\.csv: missing column\(s\) series_description; "
+        r"expected the columns study_id, series_id, series_description but the file has "
+        r"study_id, series_id, description",
+    ):
+        rsna.read_descriptions(root)
+
+
+def test_missing_label_and_coordinate_columns(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    labels = pd.read_csv(sample_root / "train.csv")
+    labels.drop(columns=["spinal_canal_stenosis_l4_l5"]).to_csv(root / "train.csv", index=False)
+    with pytest.raises(
+        ValueError, match=r"train\.csv: missing column\(s\) spinal_canal_stenosis_l4_l5"
+    ):
+        rsna.read_labels(root)
+    coords = pd.read_csv(sample_root / "train_label_coordinates.csv")
+    coords.drop(columns=["x", "level"]).to_csv(root / "train_label_coordinates.csv", index=False)
+    with pytest.raises(
+        ValueError, match=r"train_label_coordinates\.csv: missing column\(s\) level, x; expected"
+    ):
+        rsna.read_coordinates(root)
+
+
+def test_malformed_numbers_name_the_line(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    coords = pd.read_csv(sample_root / "train_label_coordinates.csv")
+    coords["instance_number"] = coords["instance_number"].astype(object)
+    coords.loc[2, "instance_number"] = "7.5"
+    coords.to_csv(root / "train_label_coordinates.csv", index=False)
+    with pytest.raises(
+        ValueError,
+        match=r"column instance_number must hold whole numbers, but line\(s\) 4 hold 7\.5",
+    ):
+        rsna.read_coordinates(root)
+    coords = pd.read_csv(sample_root / "train_label_coordinates.csv")
+    coords["y"] = coords["y"].astype(object)
+    coords.loc[0, "y"] = "n/a"
+    coords.to_csv(root / "train_label_coordinates.csv", index=False)
+    with pytest.raises(
+        ValueError, match=r"column y must hold numbers, but line\(s\) 2 hold an empty cell"
+    ):
+        rsna.read_coordinates(root)
+
+
+def test_empty_csv_is_a_clear_error(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    (root / "train_series_descriptions.csv").write_text("")
+    with pytest.raises(
+        ValueError,
+        match=r"train_series_descriptions\.csv: not a readable CSV file \(EmptyDataError: .*"
+        r"expected the columns study_id, series_id, series_description",
+    ):
+        rsna.read_descriptions(root)
+
+
+def test_missing_file_and_bad_options(sample_root, tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"train\.csv: no such file"):
+        rsna.read_labels(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"train_label_coordinates\.csv: no such file"):
+        rsna.read_coordinates(tmp_path)
+    with pytest.raises(ValueError, match=r"split: expected 'train' or 'test', got 'valid'"):
+        rsna.read_descriptions(sample_root, split="valid")
+    with pytest.raises(ValueError, match=r"form: expected 'wide' or 'long', got 'tall'"):
+        rsna.read_labels(sample_root, form="tall")
+
+
+def test_unknown_severity_is_an_error(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    labels = pd.read_csv(sample_root / "train.csv")
+    labels.loc[1, "left_subarticular_stenosis_l1_l2"] = "Mild"
+    labels.to_csv(root / "train.csv", index=False)
+    with pytest.raises(
+        ValueError,
+        match=r"train\.csv: column left_subarticular_stenosis_l1_l2 holds 'Mild'; expected one "
+        r"of Normal/Mild, Moderate, Severe or an empty cell",
+    ):
+        rsna.read_labels(root)
+
+
+def test_labels_wide_and_long_agree(sample_root):
+    wide = rsna.read_labels(sample_root)
+    assert wide.columns.tolist() == list(rsna.LABEL_COLUMNS)
+    assert wide["spinal_canal_stenosis_l1_l2"].dtype == rsna.SEVERITY
+    long = rsna.read_labels(sample_root, form="long")
+    assert long.columns.tolist() == ["study_id", "condition", "level", "severity"]
+    assert len(long) == 3 * 25
+    row = long[
+        (long["study_id"] == wide["study_id"][1])
+        & (long["condition"] == "Right Neural Foraminal Narrowing")
+        & (long["level"] == "L3/L4")
+    ]
+    assert row["severity"].item() == wide["right_neural_foraminal_narrowing_l3_l4"][1]
+    assert long["severity"].cat.categories.tolist() == ["Normal/Mild", "Moderate", "Severe"]
+    # Every (condition, level) of the labels has its label point in the coordinates.
+    coords = rsna.read_coordinates(sample_root)
+    assert set(zip(long["condition"], long["level"], strict=True)) == set(
+        zip(coords["condition"], coords["level"], strict=True)
+    )
+
+
+def test_missing_label_is_nan_and_kept_in_long_form(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    labels = pd.read_csv(sample_root / "train.csv")
+    labels.loc[0, "spinal_canal_stenosis_l5_s1"] = None
+    labels.to_csv(root / "train.csv", index=False)
+    long = rsna.read_labels(root, form="long")
+    assert len(long) == 75
+    assert long["severity"].isna().sum() == 1
+
+
+def test_test_split_without_labels(sample_root, tmp_path):
+    root = tmp_path / "data"
+    (root / "test_images").mkdir(parents=True)
+    shutil.copy(
+        sample_root / "train_series_descriptions.csv", root / "test_series_descriptions.csv"
+    )
+    assert len(rsna.read_descriptions(root, split="test")) == 9
+    for form in ("wide", "long"):
+        empty = rsna.read_labels(root, split="test", form=form)
+        assert empty.empty
+    assert rsna.read_labels(root, split="test").columns.tolist() == list(rsna.LABEL_COLUMNS)
+    coords = rsna.read_coordinates(root, split="test")
+    assert coords.empty and coords.columns.tolist() == list(rsna.COORDINATE_COLUMNS)
+    assert coords["instance_number"].dtype == np.int64
+    assert rsna.label_points(coords, 123) == []
+
+
+# --------------------------------------------------------------------------- series
+
+
+def test_find_series_by_description(sample_root):
+    table = rsna.read_descriptions(sample_root)
+    for study, series, description in table.itertuples(index=False):
+        found = rsna.find_series(sample_root, study, description)
+        assert found == [sample_root / "train_images" / str(study) / str(series)]
+        assert found[0].is_dir()
+
+
+def test_find_series_returns_every_series_of_a_description(sample_root):
+    table = rsna.read_descriptions(sample_root)
+    study = int(table["study_id"][0])
+    axial = table[(table["study_id"] == study) & (table["series_description"] == "Axial T2")]
+    second = axial.assign(series_id=axial["series_id"] + 1)
+    two = pd.concat([table, second], ignore_index=True)
+    found = rsna.find_series(sample_root, study, "Axial T2", descriptions=two)
+    assert [int(p.name) for p in found] == [*axial["series_id"], *second["series_id"]]
+    lacking = table[
+        ~((table["study_id"] == study) & (table["series_description"] == "Sagittal T1"))
+    ]
+    assert rsna.find_series(sample_root, study, "Sagittal T1", descriptions=lacking) == []
+
+
+def test_find_series_errors(sample_root):
+    with pytest.raises(ValueError, match=r"study_id: 42 is not in train_series_descriptions\.csv"):
+        rsna.find_series(sample_root, 42, "Axial T2")
+    with pytest.raises(
+        ValueError, match=r"description: 'Axial T1' is not a series description .*'Axial T2'"
+    ):
+        rsna.find_series(sample_root, 1521327889, "Axial T1")
+
+
+def test_label_points_text_and_instances(coords):
+    sagittal_t1 = 3942273027
+    points = rsna.label_points(coords, sagittal_t1)
+    rows = coords[coords["series_id"] == sagittal_t1]
+    assert [p.instance_number for p in points] == rows["instance_number"].tolist()
+    assert {p.text[:2] for p in points} == {"L ", "R "}
+    assert points[0].text == "L L1/L2" and points[5].text == "R L1/L2"
+    canal = rsna.label_points(coords, "some/where/598367624")
+    assert [p.text for p in canal] == ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
+    with pytest.raises(ValueError, match=r"series: expected a series_id .* got 'T2'"):
+        rsna.label_points(coords, "T2")
+
+
+@pytest.mark.parametrize(
+    ("series_id", "n_stacks"),
+    [(598367624, 1), (3942273027, 1), (3974219954, 1), (760000400, 3), (1451329625, 2)],
+)
+def test_labels_located_on_the_slice_of_their_instance(
+    coords, series_stacks, series_id, n_stacks, sample_root
+):
+    folder, stacks = series_stacks[series_id]
+    assert len(stacks) == n_stacks
+    located = rsna.locate_labels(coords, stacks)
+    assert len(located) == (5 if series_id in (598367624, 3974219954) else 10)  # T2: canal
+    assert located["stack"].notna().all() and located["slice_index"].notna().all()
+    for row in located.itertuples():
+        volume = stacks[row.stack]
+        assert volume.instance_numbers[row.slice_index] == row.instance_number
+        assert volume.files[row.slice_index].name == f"{row.instance_number}.dcm"
+    if n_stacks > 1:
+        assert located["stack"].nunique() > 1, "the labels of an axial series span stacks"
+    # The located pixel is where the phantom's labelled point is (within a slice step).
+    marks = sample_landmarks(int(folder.parent.name))
+    for row in located.itertuples():
+        volume = stacks[row.stack]
+        patient = (volume.affine @ [row.slice_index, row.y, row.x, 1])[:3]
+        truth = marks.points[row.condition, row.level]
+        assert np.linalg.norm(patient - truth) < volume.spacing[0]
+
+
+def test_locate_labels_warns_about_instances_in_no_volume(coords, series_stacks):
+    _, stacks = series_stacks[760000400]
+    with pytest.warns(UserWarning, match=r"labelled instance number\(s\) of series 760000400"):
+        located = rsna.locate_labels(coords, stacks[:1])
+    assert located["stack"].isna().any() and (located["stack"].dropna() == 0).all()
+
+
+def test_locate_labels_errors(coords, series_stacks):
+    with pytest.raises(ValueError, match=r"volumes: expected a Volume or a non-empty list"):
+        rsna.locate_labels(coords, [])
+    _, stacks = series_stacks[598367624]
+    located = rsna.locate_labels(coords, stacks[0], series_id=598367624)
+    assert len(located) == 5
+    renamed = stacks[0].__class__(
+        **{**stacks[0].__dict__, "files": tuple(Path("T2") / f.name for f in stacks[0].files)}
+    )
+    with pytest.raises(ValueError, match=r"series_id: the Volumes' folder 'T2' is not named"):
+        rsna.locate_labels(coords, renamed)
+
+
+# --------------------------------------------------------------------------- labels on images
+
+
+def _marked(fig) -> list[tuple[float, float]]:
+    ax = fig.axes[0]
+    marks = [c for c in ax.collections if c.get_gid() == "points"]
+    return [tuple(xy) for m in marks for xy in m.get_offsets().tolist()]
+
+
+@pytest.mark.parametrize("series_id", [598367624, 3942273027, 760000400, 1451329625])
+def test_plot_grid_marks_labels_on_their_slice(coords, series_stacks, series_id):
+    """End to end: CSV -> Points -> the panel of the slice with that instance number."""
+    folder, stacks = series_stacks[series_id]
+    points = rsna.label_points(coords, folder)
+    located = rsna.locate_labels(coords, stacks)
+    for k, volume in enumerate(stacks):
+        mine = located[located["stack"] == k]
+        # Each labelled slice, and the first and last slices (which hold no label here).
+        for i in sorted({*mine["slice_index"], 0, len(volume) - 1}):
+            fig = plot_grid(volume, slices=[i], points=points, downsample=False)
+            expected = mine[mine["slice_index"] == i]
+            assert sorted(_marked(fig)) == sorted(zip(expected["x"], expected["y"], strict=True))
+            texts = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "point-label"]
+            assert sorted(texts) == sorted(expected["text"])
+            plt.close(fig)
+
+
+@pytest.mark.parametrize("series_id", [3974219954, 2283109414])
+def test_slice_viewer_draws_labels_on_their_slice(coords, series_stacks, series_id):
+    folder, stacks = series_stacks[series_id]
+    points = rsna.label_points(coords, folder)
+    located = rsna.locate_labels(coords, stacks)
+    for k, volume in enumerate(stacks):
+        labelled = set(located.loc[located["stack"] == k, "slice_index"])
+        assert labelled, "every sample stack holds labels"
+        viewer = SliceViewer(volume, points=points)
+        try:
+            for i in range(len(volume)):
+                frame = viewer.frame(i)
+                assert (frame.ndim == 3) == (i in labelled), (k, i)
+            i = min(labelled)
+            viewer.index = i
+            texts = located.loc[(located["stack"] == k) & (located["slice_index"] == i), "text"]
+            assert all(t in viewer.readout.value for t in texts)
+        finally:
+            viewer.close()
+
+
+# --------------------------------------------------------------------------- read_headers
+
+
+def test_read_headers_groups_as_read_stacks(series_stacks):
+    folder, stacks = series_stacks[760000400]
+    headers, unreadable = read_headers(sorted(folder.iterdir()))
+    assert unreadable == []
+    assert [sorted(h.path for h in s) for s in headers] == [sorted(v.files) for v in stacks]
+
+
+def test_read_headers_reports_bad_files_without_raising(series_stacks, tmp_path):
+    folder, _ = series_stacks[598367624]
+    copy = tmp_path / "series"
+    shutil.copytree(folder, copy)
+    files = sorted(copy.iterdir())
+    data = files[0].read_bytes()
+    files[0].write_bytes(data[: len(data) - 500])  # cut inside the pixel data
+    files[1].write_bytes(data[:300])  # cut inside the header
+    (copy / "junk.dcm").write_bytes(b"\x00garbage" * 100)
+    stacks, unreadable = read_headers(sorted(copy.iterdir()))
+    reasons = {p.name: r for p, r in unreadable}
+    assert set(reasons) == {files[0].name, files[1].name, "junk.dcm"}
+    assert reasons[files[0].name].startswith("truncated pixel data")
+    assert reasons["junk.dcm"] == "not DICOM"
+    assert sum(len(s) for s in stacks) == len(files) - 2
+
+
+# --------------------------------------------------------------------------- scan
+
+
+def test_scan_rows_and_columns(scan, sample_root):
+    assert scan.columns.tolist() == list(rsna.SCAN_COLUMNS)
+    table = rsna.read_descriptions(sample_root)
+    assert list(zip(scan["study_id"], scan["series_id"], strict=True)) == sorted(
+        zip(table["study_id"], table["series_id"], strict=True)
+    )
+    assert (scan["transfer_syntax"] == "RLE Lossless").all()
+    assert (scan["n_unreadable"] == 0).all() and (scan["unreadable"] == "").all()
+    assert (scan["instance_gaps"] == 0).all()
+    by_id = scan.set_index("series_id")
+    for series_id, row in by_id.iterrows():
+        files = sorted(
+            (sample_root / "train_images" / str(row.study_id) / str(series_id)).iterdir()
+        )
+        assert row.n_files == len(files)
+        assert row.last_instance - row.first_instance + 1 == len(files)
+    sagittal = scan[scan["description"] != "Axial T2"]
+    assert (sagittal["orientation"] == "sagittal").all() and (sagittal["n_stacks"] == 1).all()
+    axial = scan[scan["description"] == "Axial T2"]
+    assert (axial["orientation"] == "axial").all()
+    assert ((scan["slice_step_min"] > 3.2) & (scan["slice_step_max"] < 4.1)).all()
+    assert set(scan["sizes"]) <= {"384x384", "320x320", "384x320", "256x256"}
+    assert by_id.loc[760000400, "pixel_spacing"] == "0.7031x0.7031"
+
+
+def test_scan_flags_the_planted_quirks(scan):
+    by_id = scan.set_index("series_id")
+    for series_id, n in AXIAL_STACKS.items():
+        assert by_id.loc[series_id, "n_stacks"] == n
+        assert f"{n} stacks" in by_id.loc[series_id, "notes"]
+    for series_id, first in FIRST_INSTANCE.items():
+        assert by_id.loc[series_id, "first_instance"] == first
+        assert f"instances start at {first}" in by_id.loc[series_id, "notes"]
+    against = set(scan.loc[scan["order_disagrees"], "series_id"])
+    assert against == SAGITTAL_AGAINST_NORMAL | set(AXIAL_STACKS)
+    assert set(scan.loc[scan["instance_order"] == "against normal", "series_id"]) == against
+    assert (scan.loc[~scan["order_disagrees"], "instance_order"] == "along normal").all()
+    odd = set(AXIAL_STACKS) | set(FIRST_INSTANCE) | SAGITTAL_AGAINST_NORMAL
+    assert set(scan.loc[scan["odd"], "series_id"]) == odd
+    assert (scan.loc[~scan["odd"], "notes"] == "").all()
+    assert by_id.loc[1451329625, "notes"] == (
+        "2 stacks; instances start at 18; numbered against the slice normal"
+    )
+
+
+def test_scan_is_the_same_whatever_the_executor(sample_root, scan):
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = rsna.scan_dataset(sample_root, executor=pool, progress=False)
+    default = rsna.scan_dataset(sample_root, progress=False)
+    with ThreadPoolExecutor(max_workers=3) as threads:
+        threaded = rsna.scan_dataset(sample_root, executor=threads, progress=False)
+    for other in (pooled, default, threaded):
+        pd.testing.assert_frame_equal(other, scan)
+
+
+@pytest.mark.slow
+def test_scan_on_a_dask_cluster_matches(sample_root, scan):
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = rsna.scan_dataset(sample_root, executor=client.get_executor(), progress=False)
+    pd.testing.assert_frame_equal(on_dask, scan)
+
+
+def test_scan_reports_unreadable_files(sample_root, tmp_path):
+    """A truncated file and a garbage file are rows of the table, not a crash."""
+    study, series = 1521327889, 598367624
+    root = tmp_path / "data"
+    folder = root / "train_images" / str(study) / str(series)
+    shutil.copytree(sample_root / "train_images" / str(study) / str(series), folder)
+    victim = folder / "13.dcm"
+    data = victim.read_bytes()
+    victim.write_bytes(data[: len(data) // 2])
+    (folder / "notes.txt").write_text("not an image\n")
+    scan = rsna.scan_dataset(root, max_workers=1, progress=False)
+    row = scan.iloc[0]
+    assert (row.study_id, row.series_id, row.description) == (study, series, "Sagittal T2/STIR")
+    assert row.n_files == 16 and row.n_unreadable == 2
+    assert row.unreadable == "13.dcm, notes.txt"
+    assert "2 unreadable file(s): truncated pixel data" in row.notes
+    assert row.first_instance == 11 and row.last_instance == 25
+    assert row.instance_gaps == 1 and "1 instance number(s) missing (13)" in row.notes
+    assert row.odd
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pd.testing.assert_frame_equal(rsna.scan_dataset(root, executor=pool, progress=False), scan)
+
+
+def test_scan_lists_series_without_folder_and_folders_without_row(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path, "train_series_descriptions.csv")
+    table = rsna.read_descriptions(sample_root)
+    study = int(table["study_id"][0])
+    kept = [int(s) for s in table.loc[table["study_id"] == study, "series_id"]]
+    shutil.copytree(
+        sample_root / "train_images" / str(study) / str(kept[0]),
+        root / "train_images" / str(study) / str(kept[0]),
+    )
+    shutil.copytree(
+        sample_root / "train_images" / str(study) / str(kept[1]),
+        root / "train_images" / str(study) / "777",
+    )
+    scan = rsna.scan_dataset(root, studies=[study], max_workers=1, progress=False)
+    by_id = scan.set_index("series_id")
+    assert sorted(by_id.index) == sorted([*kept, 777])
+    assert by_id.loc[kept[1], "notes"] == "folder missing"
+    assert by_id.loc[kept[1], "n_files"] == 0 and pd.isna(by_id.loc[kept[1], "first_instance"])
+    assert "not in train_series_descriptions.csv" in by_id.loc[777, "notes"]
+    assert by_id.loc[777, "description"] == table.loc[1, "series_description"]
+
+
+def test_scan_errors_and_warnings(sample_root, tmp_path):
+    with pytest.raises(TypeError, match=r"executor: expected a concurrent\.futures\.Executor"):
+        rsna.scan_dataset(sample_root, executor="dask", progress=False)
+    with pytest.raises(ValueError, match=r"max_workers: expected an integer >= 1 or None, got 0"):
+        rsna.scan_dataset(sample_root, max_workers=0, progress=False)
+    with pytest.raises(FileNotFoundError, match=r"root: .* has no train_images/ folder"):
+        rsna.scan_dataset(tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"split: expected 'train' or 'test'"):
+        rsna.scan_dataset(sample_root, split="val", progress=False)
+    (tmp_path / "train_images" / "scratch").mkdir(parents=True)
+    with pytest.warns(UserWarning, match=r"skipped 1 folder\(s\) not named by a study or series"):
+        empty = rsna.scan_dataset(tmp_path, progress=False)
+    assert empty.empty and empty.columns.tolist() == list(rsna.SCAN_COLUMNS)
+
+
+def test_scan_progress_bar_goes_to_stderr(sample_root, capsys):
+    scan = rsna.scan_dataset(sample_root, studies=[1521327889], max_workers=1, progress=True)
+    assert len(scan) == 3
+    out = capsys.readouterr()
+    assert out.out == "" and "scan" in out.err
