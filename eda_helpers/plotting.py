@@ -587,7 +587,8 @@ def plot_cross_reference(
     TypeError
         If ``volume`` or one of ``others`` is not a Volume.
     ValueError
-        If ``others`` is empty or ``index`` is out of range.
+        If ``others`` is empty, one of them is of another study (StudyInstanceUID), or
+        ``index`` is out of range.
 
     Warns
     -----
@@ -620,6 +621,12 @@ def plot_cross_reference(
     for k, v in enumerate(stacks):
         if not isinstance(v, Volume):
             raise TypeError(f"others: item {k} is a {type(v).__name__}, expected a Volume")
+        if v.study_uid and volume.study_uid and v.study_uid != volume.study_uid:
+            # Another study's patient coordinates: its lines would look right and mean nothing.
+            raise ValueError(
+                f"others: item {k} is of study {v.study_uid}, the shown volume of study "
+                f"{volume.study_uid}; cross-reference lines need series of one study"
+            )
     n, rows, cols = volume.shape
     i = n // 2 if index is None else index
     if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < n:

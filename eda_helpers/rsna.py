@@ -20,13 +20,13 @@ The RSNA 2024 Lumbar Spine data lives in ``train_images/<study_id>/<series_id>/`
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import multiprocessing.context
 import os
+import re
 import shutil
-import sys
 import tempfile
-import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -36,7 +36,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from tqdm import TMonitor
 from tqdm.auto import tqdm
 
 from . import geometry
@@ -223,8 +222,24 @@ def _check_split(split: str) -> None:
         raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
 
 
-def _shown(values: pd.Series) -> str:
-    return ", ".join("an empty cell" if pd.isna(v) else repr(v) for v in values.iloc[:5])
+def _bad_lines(path: Path, column: str, rule: str, bad: pd.Series) -> ValueError:
+    shown = ", ".join("an empty cell" if pd.isna(v) else repr(v) for v in bad.iloc[:5])
+    return ValueError(
+        f"{path.name}: column {column} must hold {rule}, but line(s) "
+        f"{', '.join(str(i + 2) for i in bad.index[:5])} hold {shown}; fix or drop those rows"
+    )
+
+
+def _whole_numbers(path: Path, column: str, text: pd.Series) -> pd.Series:
+    """int64 from the file's text, exactly: ids are parsed as text, never as floats."""
+    stripped = text.str.strip()
+    # "123.0" is how a table that went through a float column writes its ids.
+    digits = stripped.str.extract(r"^([+-]?\d+)(?:\.0*)?$", expand=False)
+    values = [None if pd.isna(d) else int(d) for d in digits]
+    bad = [v is None or not -(2**63) <= v < 2**63 for v in values]
+    if any(bad):
+        raise _bad_lines(path, column, "whole numbers (64-bit integers)", text[bad])
+    return pd.Series(values, index=text.index, dtype=np.int64)
 
 
 def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()) -> pd.DataFrame:
@@ -234,8 +249,9 @@ def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()
             f"{path}: no such file; the dataset root should hold the competition's CSV "
             f"files beside train_images/ (see eda_helpers.rsna.find_dataset)"
         )
+    as_text = [*strings, *_INTEGER_COLUMNS]
     try:
-        table = pd.read_csv(path, dtype={c: str for c in strings})
+        table = pd.read_csv(path, dtype={c: str for c in as_text})
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(
             f"{path.name}: not a readable CSV file ({type(exc).__name__}: "
@@ -251,25 +267,12 @@ def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()
         )
     for c in columns:
         if c in _INTEGER_COLUMNS:
-            values = pd.to_numeric(table[c], errors="coerce")
-            bad = table[c][values.isna() | (values % 1 != 0)]
-            if len(bad):
-                raise ValueError(
-                    f"{path.name}: column {c} must hold whole numbers, but line(s) "
-                    f"{', '.join(str(i + 2) for i in bad.index[:5])} hold "
-                    f"{_shown(bad)}; fix or drop those rows"
-                )
-            table[c] = values.astype(np.int64)
+            table[c] = _whole_numbers(path, c, table[c])
         elif c in _FLOAT_COLUMNS:
-            values = pd.to_numeric(table[c], errors="coerce")
-            bad = table[c][values.isna()]
-            if len(bad):
-                raise ValueError(
-                    f"{path.name}: column {c} must hold numbers, but line(s) "
-                    f"{', '.join(str(i + 2) for i in bad.index[:5])} hold "
-                    f"{_shown(bad)}; fix or drop those rows"
-                )
-            table[c] = values.astype(np.float64)
+            values = pd.to_numeric(table[c], errors="coerce").astype(np.float64)
+            if values.isna().any():
+                raise _bad_lines(path, c, "numbers", table[c][values.isna()])
+            table[c] = values
     return table
 
 
@@ -430,7 +433,26 @@ def read_coordinates(root: str | os.PathLike[str], *, split: Split = "train") ->
     if split == "test" and not path.exists():
         dtypes = {c: np.int64 for c in _INTEGER_COLUMNS} | {c: np.float64 for c in _FLOAT_COLUMNS}
         return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, object)) for c in COORDINATE_COLUMNS})
-    return _read_csv(path, COORDINATE_COLUMNS, strings=("condition", "level"))
+    table = _read_csv(path, COORDINATE_COLUMNS, strings=("condition", "level"))
+    for column, names in (("condition", CONDITIONS), ("level", LEVELS)):
+        spell = condition_name if column == "condition" else level_name
+        table[column] = _spelled(path, column, table[column], [spell(n) for n in names])
+    return table
+
+
+def _spelled(path: Path, column: str, values: pd.Series, names: Sequence[str]) -> pd.Series:
+    """``values`` in the spelling of ``names``, whatever their case and separators.
+
+    Public corrected versions of the coordinates write "l4_l5" or "L4-L5" for "L4/L5"
+    and "spinal_canal_stenosis" for "Spinal Canal Stenosis": unless they are spelled
+    alike, their rows would silently match no label of :func:`read_labels`.
+    """
+    canonical = {re.sub(r"[^a-z0-9]", "", n.lower()): n for n in names}
+    keys = values.map(lambda v: re.sub(r"[^a-z0-9]", "", v.lower()) if isinstance(v, str) else "")
+    out = keys.map(canonical)
+    if out.isna().any():
+        raise _bad_lines(path, column, f"one of {', '.join(names)}", values[out.isna()])
+    return out.astype(values.dtype)
 
 
 def level_name(level: str) -> str:
@@ -540,7 +562,7 @@ def _series_id(series: int | str | os.PathLike[str], name: str = "series") -> in
 
 
 def _point_text(condition: str, level: str) -> str:
-    side = condition.split(" ", 1)[0].lower()
+    side = condition.replace("_", " ").split(" ", 1)[0].lower()
     return f"{side[0].upper()} {level}" if side in ("left", "right") else level
 
 
@@ -610,8 +632,8 @@ def locate_labels(
         The series as read by :func:`eda_helpers.read_series` (one Volume) or
         :func:`eda_helpers.read_stacks` (one Volume per stack).
     series_id : int, optional
-        The series; by default the name of the folder of the Volumes' files (the
-        competition's layout names it by its series_id).
+        The series (a string of digits works too); by default the name of the folder
+        of the Volumes' files (the competition's layout names it by its series_id).
 
     Returns
     -------
@@ -620,18 +642,22 @@ def locate_labels(
         columns: ``stack`` (the index in ``volumes``), ``slice_index`` (the slice's
         index in that Volume, whose ``pixels[slice_index]`` is the labelled image),
         both nullable integers, <NA> for an instance in none of the Volumes, and
-        ``text`` (as :func:`label_points`).
+        ``text`` (as :func:`label_points`). When several slices carry the labelled
+        InstanceNumber (stacks of a series numbered alike), the one whose file is named
+        by that number (the competition's convention) is chosen; if that does not
+        settle it, <NA>.
 
     Raises
     ------
     ValueError
         If ``volumes`` is empty, or ``series_id`` is not given and the folder's name is
-        not a number.
+        not a number, or ``series_id`` is not a whole number.
 
     Warns
     -----
     UserWarning
-        If some labels name an instance number that none of the Volumes holds.
+        If some labels name an instance number that none of the Volumes holds, or that
+        several slices hold.
 
     Examples
     --------
@@ -659,20 +685,45 @@ def locate_labels(
                 f"series_id; pass series_id="
             )
         series_id = int(folder.name)
-    where = {n: (k, i) for k, v in enumerate(stacks) for i, n in enumerate(v.instance_numbers)}
+    series_id = _series_id(series_id, "series_id")
+    where: dict[int, list[tuple[int, int]]] = {}
+    for k, v in enumerate(stacks):
+        for i, n in enumerate(v.instance_numbers):
+            where.setdefault(int(n), []).append((k, i))
     rows = coordinates[coordinates["series_id"] == series_id].copy()
-    found = [where.get(int(n)) for n in rows["instance_number"]]
+    found: list[tuple[int, int] | None] = []
+    ambiguous: set[int] = set()
+    for n in map(int, rows["instance_number"]):
+        places = where.get(n, [])
+        if len(places) > 1:
+            # Two slices carry that InstanceNumber (the stacks of a series may number
+            # their slices alike): the competition's number is the file's name.
+            places = [(k, i) for k, i in places if Path(stacks[k].files[i]).stem == str(n)]
+            if len(places) != 1:
+                ambiguous.add(n)
+        found.append(places[0] if len(places) == 1 else None)
     rows["stack"] = pd.array([f[0] if f else pd.NA for f in found], dtype="Int64")
     rows["slice_index"] = pd.array([f[1] if f else pd.NA for f in found], dtype="Int64")
     rows["text"] = [
         _point_text(str(c), str(lv)) for c, lv in zip(rows["condition"], rows["level"], strict=True)
     ]
     lost = sorted({int(n) for n, f in zip(rows["instance_number"], found, strict=True) if not f})
+    lost = [n for n in lost if n not in ambiguous]
     if lost:
         warnings.warn(
             f"coordinates: {len(lost)} labelled instance number(s) of series {series_id} "
             f"({', '.join(map(str, lost[:10]))}) are in none of the {len(stacks)} "
             f"Volume(s); their stack and slice_index are <NA>",
+            UserWarning,
+            stacklevel=2,
+        )
+    if ambiguous:
+        shown = sorted(ambiguous)
+        warnings.warn(
+            f"coordinates: {len(shown)} labelled instance number(s) of series {series_id} "
+            f"({', '.join(map(str, shown[:10]))}) are held by several slices of the "
+            f"{len(stacks)} Volume(s), and no file name tells them apart; their stack and "
+            f"slice_index are <NA>; pass only the Volume the labels belong to",
             UserWarning,
             stacklevel=2,
         )
@@ -717,13 +768,22 @@ def _joined(values: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(v for v in values if v))
 
 
+def _hidden(path: Path) -> bool:
+    # .DS_Store, macOS's ._<name> copies, .ipynb_checkpoints: not part of the data.
+    return path.name.startswith(".")
+
+
 def _stack_facts(stack: Sequence[Any]) -> dict[str, Any]:
     """Orientation, steps and numbering of one stack of header records."""
-    facts: dict[str, Any] = {"plane": "", "steps": [], "order": "", "duplicates": 0}
+    facts: dict[str, Any] = {"plane": "unknown", "steps": [], "order": "", "duplicates": 0}
     if any(h.position is None or h.orientation is None for h in stack):
-        facts["plane"] = "unknown"
+        facts["missing"] = True
         return facts
-    facts["plane"] = geometry.plane_name(stack[0].orientation)
+    try:
+        facts["plane"] = geometry.plane_name(stack[0].orientation)
+    except ValueError:  # cosines that are parallel (or zero) define no plane
+        facts["degenerate"] = True
+        return facts
     if len(stack) < 2:
         return facts
     inst = np.array([-1 if h.instance is None else h.instance for h in stack])
@@ -734,19 +794,46 @@ def _stack_facts(stack: Sequence[Any]) -> dict[str, Any]:
     facts["steps"] = [round(float(s), _STEP_DECIMALS) for s in steps]
     facts["duplicates"] = sum(len(r) - 1 for r in geometry.duplicate_runs(off))
     facts["irregular"] = bool(geometry.irregular_steps(off[np.r_[True, steps > 0.01]]).size)
-    numbers = np.diff(inst[order])
-    if np.all(numbers > 0):
+    # The numbering is judged from one distinct position to the next, by the lowest
+    # and the highest number at each: slices sharing a position (sorted by number)
+    # and slices without InstanceNumber say nothing about its direction.
+    known = inst[order] >= 0
+    numbers = inst[order][known]
+    position = np.cumsum(np.r_[True, steps > 0.01])[known]
+    starts = np.flatnonzero(np.r_[True, np.diff(position) != 0])
+    if starts.size < 2:
+        return facts
+    rising = np.diff(
+        np.c_[np.minimum.reduceat(numbers, starts), np.maximum.reduceat(numbers, starts)], axis=0
+    )
+    if np.all(rising > 0):
         facts["order"] = "along normal"
-    elif np.all(numbers < 0):
+    elif np.all(rising < 0):
         facts["order"] = "against normal"
     else:
         facts["order"] = "mixed"
     return facts
 
 
+def _missing_numbers(distinct: Sequence[int], most: int) -> list[int]:
+    """The first ``most`` numbers missing between the sorted ``distinct`` numbers."""
+    # Walked gap by gap: one bad InstanceNumber (2**31 - 1) must not build a range of
+    # two billion numbers.
+    out: list[int] = []
+    for a, b in itertools.pairwise(distinct):
+        out.extend(range(a + 1, min(b, a + 1 + most - len(out))))
+        if len(out) >= most:
+            break
+    return out
+
+
 def _scan_series(folder: Path) -> dict[str, Any]:
     """One row of the scan (without ids and description) from the headers of a folder."""
-    files = sorted((p for p in folder.iterdir() if p.is_file()), key=_natural)
+    # A broken symbolic link is kept, to be reported as unreadable.
+    files = sorted(
+        (p for p in folder.iterdir() if not _hidden(p) and (p.is_file() or not p.exists())),
+        key=_natural,
+    )
     stacks, bad = read_headers(files)
     headers = [h for s in stacks for h in s]
     facts = [_stack_facts(s) for s in stacks]
@@ -769,8 +856,8 @@ def _scan_series(folder: Path) -> dict[str, Any]:
     if first is not None and first != 1:
         notes.append(f"instances start at {first}")
     if gaps:
-        missing = sorted(set(range(first, last + 1)) - set(distinct))  # type: ignore[arg-type]
-        shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        missing = _missing_numbers(distinct, 5)
+        shown = ", ".join(map(str, missing)) + (", ..." if gaps > 5 else "")
         notes.append(f"{gaps} instance number(s) missing ({shown})")
     if len(inst) != len(distinct):
         notes.append(f"{len(inst) - len(distinct)} duplicate instance number(s)")
@@ -781,8 +868,10 @@ def _scan_series(folder: Path) -> dict[str, Any]:
         notes.append("numbered against the slice normal")
     if "mixed" in orders:
         notes.append("instance order is not monotonic along the normal")
-    if any(f["plane"] == "unknown" for f in facts):
+    if any(f.get("missing") for f in facts):
         notes.append("position or orientation tags missing")
+    if any(f.get("degenerate") for f in facts):
+        notes.append("ImageOrientationPatient defines no plane")
     duplicates = sum(f["duplicates"] for f in facts)
     if duplicates:
         notes.append(f"{duplicates} duplicate slice position(s)")
@@ -825,46 +914,41 @@ def _scan_series(folder: Path) -> dict[str, Any]:
 
 def _scan_chunk(folders: Sequence[str]) -> list[dict[str, Any]]:
     """The work unit of :func:`scan_dataset`: a few series folders, scanned in turn."""
-    return [_scan_series(Path(f)) for f in folders]
+    rows = []
+    for f in folders:
+        try:
+            rows.append(_scan_series(Path(f)))
+        except Exception as exc:  # one series that cannot be scanned is a row, not a crash
+            rows.append(_failed_row(f"scan failed ({type(exc).__name__}: {exc})"))
+    return rows
 
 
-def _os_threads() -> int:
-    """Threads of this process as the OS counts them (BLAS and OpenMP pools included)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Threads:"):
-                    return int(line.split()[1])
-    except OSError:  # pragma: no cover - not on Linux
-        pass
-    return threading.active_count()  # pragma: no cover
+def _failed_row(note: str) -> dict[str, Any]:
+    """The row of a series that has no scan: a missing folder, or one that failed."""
+    return {
+        "n_files": 0, "n_stacks": 0, "sizes": "", "pixel_spacing": "",
+        "slice_step_min": float("nan"), "slice_step_max": float("nan"),
+        "orientation": "", "transfer_syntax": "", "first_instance": None,
+        "last_instance": None, "instance_gaps": 0, "instance_order": "",
+        "order_disagrees": False, "n_unreadable": 0, "unreadable": "",
+        "notes": [" ".join(note.split())], "header_description": "",
+    }  # fmt: skip
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
-    """How the default pool starts its workers: fork when it is safe, else forkserver.
+    """How the default pool starts its workers: from a forkserver, or spawn.
 
-    fork starts a worker in milliseconds, but forking a process whose other threads hold
-    locks can leave the child stuck: a Jupyter kernel runs Python threads, so it gets a
-    forkserver, which forks the workers from a clean process that imported this module
-    once per session. Python 3.12 and later also warn about fork as soon as the OS
-    counts several threads (numpy's BLAS pool is enough), so there fork is used only in
-    a process that really has one thread. Elsewhere (macOS, Windows): spawn.
+    fork is never used: forking a process whose other threads hold locks can leave the
+    child stuck, and a Jupyter kernel runs Python threads while numpy's BLAS and
+    torch's OpenMP pools add threads of their own (Python 3.12 and later warn about
+    it). The forkserver forks the workers from a clean process that imported this
+    module once per session. Where there is no forkserver (Windows): spawn.
     """
-    methods = multiprocessing.get_all_start_methods()
-    # tqdm's monitor thread only sleeps and reads a list of bars: harmless to a child.
-    others = [
-        t
-        for t in threading.enumerate()
-        if t is not threading.current_thread() and not isinstance(t, TMonitor)
-    ]
-    single = not others and (sys.version_info < (3, 12) or _os_threads() == 1)
-    if sys.platform.startswith("linux") and "fork" in methods and single:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
+    if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["__main__", __name__])
         return ctx
-    return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
+    return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
 
 def default_workers() -> int:
@@ -916,7 +1000,18 @@ def _run_chunks(
                 futures[pool.submit(_scan_chunk, chunk)] = k
             for fut in as_completed(futures):
                 k = futures[fut]
-                results[k] = fut.result()
+                try:
+                    results[k] = fut.result()
+                except Exception as exc:
+                    # _scan_chunk turns the failure of a series into a row, so this is
+                    # the executor failing: a worker killed, or one that lacks the package.
+                    raise RuntimeError(
+                        f"executor: the task scanning {len(chunks[k])} series from "
+                        f"{chunks[k][0]} failed in {type(pool).__name__} "
+                        f"({type(exc).__name__}: {' '.join(str(exc).split())}); its workers "
+                        f"must be able to import eda_helpers (install it where they run) and "
+                        f"have memory to spare. Pass max_workers=1 to scan in this process."
+                    ) from exc
                 if bar is not None:
                     bar.update(len(chunks[k]))
         finally:
@@ -927,11 +1022,27 @@ def _run_chunks(
     return results  # type: ignore[return-value]
 
 
+def _study_ids(studies: int | Iterable[int]) -> set[int]:
+    items = [studies] if isinstance(studies, int | np.integer | str) else list(studies)
+    ids = set()
+    for s in items:
+        if isinstance(s, int | np.integer) and not isinstance(s, bool):
+            ids.add(int(s))
+        elif isinstance(s, str) and s.strip().isdigit():
+            ids.add(int(s))
+        else:
+            raise ValueError(
+                f"studies: expected study ids (whole numbers such as 4003253), got {s!r}; "
+                f"pass one id or a list of them"
+            )
+    return ids
+
+
 def scan_dataset(
     root: str | os.PathLike[str],
     *,
     split: Split = "train",
-    studies: Iterable[int] | None = None,
+    studies: int | Iterable[int] | None = None,
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: bool = True,
@@ -950,14 +1061,14 @@ def scan_dataset(
     split : {"train", "test"}
         Scan ``train_images/`` (descriptions from ``train_series_descriptions.csv``) or
         ``test_images/``.
-    studies : iterable of int, optional
-        Scan only these study ids.
+    studies : int or iterable of int, optional
+        Scan only this study id, or these.
     executor : concurrent.futures.Executor, optional
         Where the work runs, one task per chunk of series. By default a
         ``ProcessPoolExecutor`` of ``max_workers`` processes, created and shut down by
-        this call; it forks when this process has a single thread, and otherwise (in a
-        Jupyter kernel, for example) starts its workers from a forkserver, which
-        imports this module once per Python session. Any other executor is used as
+        this call, which starts its workers from a forkserver (spawn on Windows); the
+        forkserver imports this module once per Python session. Any other executor
+        is used as
         given and left running, such as a Dask cluster's ``client.get_executor()``.
         The table does not depend on the executor.
     max_workers : int, optional
@@ -1000,20 +1111,26 @@ def scan_dataset(
     FileNotFoundError
         If ``root`` has no ``<split>_images`` folder.
     ValueError
-        If ``split`` is unknown, ``max_workers < 1``, or the descriptions file has a
-        missing column.
+        If ``split`` is unknown, ``max_workers < 1``, a study id is not a whole number,
+        or the descriptions file has a missing column.
     TypeError
         If ``executor`` is not a ``concurrent.futures.Executor``.
+    RuntimeError
+        If the executor fails to run a task (a worker killed, or workers that cannot
+        import eda_helpers). A series that cannot be scanned does not raise: its row
+        says "scan failed (...)" in ``notes``.
 
     Warns
     -----
     UserWarning
-        If folders under ``<split>_images`` are not named by numbers (they are skipped).
+        If folders under ``<split>_images`` are not named by numbers, or files lie
+        directly in a study folder (both are skipped), or some of ``studies`` are
+        nowhere. Hidden files and folders (".DS_Store", "._1.dcm") are skipped silently.
 
     Notes
     -----
-    The workers of the default executor are started by fork where that is safe, and
-    otherwise by a forkserver, which, like spawn, imports the main module again: in a
+    The workers of the default executor are started by a forkserver, which, like
+    spawn, imports the main module again: in a
     script, call ``scan_dataset`` under ``if __name__ == "__main__":``. A notebook
     needs nothing of the kind.
 
@@ -1048,12 +1165,13 @@ def scan_dataset(
             f"root: {base} has no {split}_images/ folder; pass the dataset root (the folder "
             f"that holds {split}_images/ and the CSV files)"
         )
-    wanted = None if studies is None else {int(s) for s in studies}
+    wanted = None if studies is None else _study_ids(studies)
 
     found: dict[tuple[int, int], Path] = {}
     skipped: list[str] = []
+    stray: list[str] = []
     for study in images.iterdir():
-        if not study.is_dir():
+        if _hidden(study) or not study.is_dir():
             continue
         if not study.name.isdigit():
             skipped.append(study.name)
@@ -1061,15 +1179,26 @@ def scan_dataset(
         if wanted is not None and int(study.name) not in wanted:
             continue
         for series in study.iterdir():
-            if series.is_dir():
-                if series.name.isdigit():
-                    found[int(study.name), int(series.name)] = series
-                else:
-                    skipped.append(f"{study.name}/{series.name}")
+            if _hidden(series):
+                continue
+            if not series.is_dir():
+                stray.append(f"{study.name}/{series.name}")
+            elif series.name.isdigit():
+                found[int(study.name), int(series.name)] = series
+            else:
+                skipped.append(f"{study.name}/{series.name}")
     if skipped:
         warnings.warn(
             f"{images}: skipped {len(skipped)} folder(s) not named by a study or series id: "
             f"{', '.join(sorted(skipped)[:10])}",
+            UserWarning,
+            stacklevel=2,
+        )
+    if stray:
+        warnings.warn(
+            f"{images}: skipped {len(stray)} file(s) lying directly in a study folder, "
+            f"where only series folders belong: {', '.join(sorted(stray)[:10])}; move them "
+            f"into <study_id>/<series_id>/ to scan them",
             UserWarning,
             stacklevel=2,
         )
@@ -1084,6 +1213,17 @@ def scan_dataset(
             if wanted is None or int(st) in wanted:
                 listed[int(st), int(se)] = "" if pd.isna(d) else str(d)
 
+    if wanted is not None:
+        absent = sorted(wanted - {k[0] for k in found} - {k[0] for k in listed})
+        if absent:
+            warnings.warn(
+                f"studies: {len(absent)} of the {len(wanted)} study id(s) asked for are "
+                f"neither in {split}_images/ nor in {csv_name}: "
+                f"{', '.join(map(str, absent[:10]))}; they have no rows",
+                UserWarning,
+                stacklevel=2,
+            )
+
     keys = sorted(found)
     size = max(1, -(-len(keys) // 64))
     chunks = [[str(found[k]) for k in keys[i : i + size]] for i in range(0, len(keys), size)]
@@ -1094,16 +1234,7 @@ def scan_dataset(
 
     rows = []
     for key in sorted(set(found) | set(listed)):
-        row = scanned.get(key)
-        if row is None:
-            row = {
-                "n_files": 0, "n_stacks": 0, "sizes": "", "pixel_spacing": "",
-                "slice_step_min": float("nan"), "slice_step_max": float("nan"),
-                "orientation": "", "transfer_syntax": "", "first_instance": None,
-                "last_instance": None, "instance_gaps": 0, "instance_order": "",
-                "order_disagrees": False, "n_unreadable": 0, "unreadable": "",
-                "notes": ["folder missing"], "header_description": "",
-            }  # fmt: skip
+        row = scanned.get(key) or _failed_row("folder missing")
         notes = list(row["notes"])
         if key in listed:
             description = listed[key]

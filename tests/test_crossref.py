@@ -235,3 +235,84 @@ def test_plot_on_the_sample_study(sample_root):
         a, b = expected
         cross = (b - a)[0] * (y - a[1]) - (b - a)[1] * (x - a[0])
         assert abs(cross) / np.linalg.norm(b - a) < 1e-6
+
+
+# --------------------------------------------------------------------------- oblique planes
+
+
+def _rotation(rng: np.random.Generator) -> np.ndarray:
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    return q
+
+
+def _line_by_plane_intersection(pos_o, iop_o, sp_o, shape_o, pos, iop, sp):
+    """The same line another way: the two planes' common line, clipped to the rectangle.
+
+    The line through both planes runs along n1 x n2; its points are clipped in the
+    other image's own (row, column) millimetres (Liang-Barsky), and the two ends are
+    then expressed in the pixels of the image it is drawn on.
+    """
+    r1, c1 = np.asarray(iop_o[:3]), np.asarray(iop_o[3:])
+    r2, c2 = np.asarray(iop[:3]), np.asarray(iop[3:])
+    n1, n2 = np.cross(r1, c1), np.cross(r2, c2)
+    d = np.cross(n1, n2)
+    p0 = np.linalg.solve(np.array([n1, n2, d]), [n1 @ pos_o, n2 @ pos, 0.0])
+    (rows, cols), (dr, dc) = shape_o, sp_o
+    lo, hi = -np.inf, np.inf
+    for q0, dq, a, b in (
+        ((p0 - pos_o) @ r1, d @ r1, -0.5 * dc, (cols - 0.5) * dc),
+        ((p0 - pos_o) @ c1, d @ c1, -0.5 * dr, (rows - 0.5) * dr),
+    ):
+        t1, t2 = sorted(((a - q0) / dq, (b - q0) / dq))
+        lo, hi = max(lo, t1), min(hi, t2)
+    if lo >= hi:
+        return None
+    ends = [p0 + t * d for t in (lo, hi)]
+    return np.array([[(e - pos) @ r2 / sp[1], (e - pos) @ c2 / sp[0]] for e in ends])
+
+
+def test_oblique_planes_agree_with_an_independent_computation(rng):
+    crossed = 0
+    for _ in range(300):
+        a, b = _rotation(rng), _rotation(rng)
+        iop_o, iop = np.r_[a[:, 0], a[:, 1]], np.r_[b[:, 0], b[:, 1]]
+        pos_o, pos = rng.uniform(-50, 50, 3), rng.uniform(-50, 50, 3)
+        sp_o, sp = rng.uniform(0.3, 1.5, 2), rng.uniform(0.3, 1.5, 2)
+        shape_o = tuple(int(n) for n in rng.integers(20, 300, 2))
+        got = reference_line(image_corners(pos_o, iop_o, sp_o, shape_o), pos, iop, sp)
+        expected = _line_by_plane_intersection(pos_o, iop_o, sp_o, shape_o, pos, iop, sp)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            crossed += 1
+            order = np.lexsort(got.T[::-1]), np.lexsort(expected.T[::-1])
+            np.testing.assert_allclose(got[order[0]], expected[order[1]], atol=1e-6)
+    assert 50 < crossed < 300  # both outcomes were exercised
+
+
+def test_parallel_oblique_planes_draw_no_line():
+    a = np.deg2rad(17)
+    iop = [np.cos(a), np.sin(a), 0, 0, 0, -1]  # a sagittal plane turned 17 degrees
+    other = image_corners([0, 0, 0], iop, [0.7, 0.7], (200, 200))
+    normal = slice_normal(iop)
+    for shift in (2.5, 1e-3, 0.0):  # apart, almost touching, the same plane
+        assert reference_line(other, normal * shift, iop, [0.5, 0.5]) is None
+    # Tilted by 0.05 degrees about its row direction, it cuts along the first row.
+    b = np.deg2rad(0.05)
+    tilted = image_corners([-50, -50, 0], [1, 0, 0, 0, np.cos(b), np.sin(b)], [1, 1], (100, 100))
+    line = reference_line(tilted, [-50, -50, 0], AXIAL, [1, 1])
+    assert line is not None
+    np.testing.assert_allclose(sorted(map(tuple, line)), [(-0.5, 0.0), (99.5, 0.0)], atol=1e-9)
+
+
+def test_plot_refuses_stacks_of_another_study():
+    sagittal = _stack([0, -20, 20], SAGITTAL, [4, 0, 0], 3)
+    axial = _stack([-20, -10, -8], AXIAL, [0, 0, 4], 5)
+    mine = Volume(**{**sagittal.__dict__, "study_uid": "1.2.3"})
+    theirs = Volume(**{**axial.__dict__, "study_uid": "1.2.4"})
+    with pytest.raises(
+        ValueError,
+        match=r"others: item 1 is of study 1\.2\.4, the shown volume of study 1\.2\.3; "
+        r"cross-reference lines need series of one study",
+    ):
+        plot_cross_reference(mine, [Volume(**{**axial.__dict__, "study_uid": "1.2.3"}), theirs])
+    plot_cross_reference(mine, axial)  # a Volume without StudyInstanceUID is not refused

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -109,7 +109,8 @@ def test_malformed_numbers_name_the_line(sample_root, tmp_path):
     coords.to_csv(root / "train_label_coordinates.csv", index=False)
     with pytest.raises(
         ValueError,
-        match=r"column instance_number must hold whole numbers, but line\(s\) 4 hold 7\.5",
+        match=r"column instance_number must hold whole numbers \(64-bit integers\), but "
+        r"line\(s\) 4 hold '7\.5'; fix or drop those rows",
     ):
         rsna.read_coordinates(root)
     coords = pd.read_csv(sample_root / "train_label_coordinates.csv")
@@ -510,3 +511,242 @@ def test_scan_progress_bar_goes_to_stderr(sample_root, capsys):
     assert len(scan) == 3
     out = capsys.readouterr()
     assert out.out == "" and "scan" in out.err
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def _one_series(sample_root: Path, tmp_path: Path, study=1521327889, series=598367624) -> Path:
+    """A dataset root holding one series of the sample (the T2 of instances 11..25)."""
+    root = tmp_path / "data"
+    shutil.copytree(
+        sample_root / "train_images" / str(study) / str(series),
+        root / "train_images" / str(study) / str(series),
+    )
+    return root
+
+
+def _series_folder(root: Path) -> Path:
+    (folder,) = (root / "train_images").glob("*/*")
+    return folder
+
+
+def test_ids_are_read_exactly_never_through_floats(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    csv = root / "train_series_descriptions.csv"
+    # 2**53 + 1 written as a float column writes it: a float64 would make it 2**53.
+    csv.write_text("study_id,series_id,series_description\n1,9007199254740993.0,Axial T2\n")
+    assert rsna.read_descriptions(root)["series_id"].tolist() == [2**53 + 1]
+    csv.write_text("study_id,series_id,series_description\n1,18446744073709551615,Axial T2\n")
+    with pytest.raises(
+        ValueError,
+        match=r"column series_id must hold whole numbers \(64-bit integers\), but line\(s\) 2 "
+        r"hold '18446744073709551615'",
+    ):
+        rsna.read_descriptions(root)
+    csv.write_text("study_id,series_id,series_description\n1,,Axial T2\n")
+    with pytest.raises(ValueError, match=r"column series_id .* line\(s\) 2 hold an empty cell"):
+        rsna.read_descriptions(root)
+
+
+def test_coordinate_spellings_are_made_those_of_the_labels(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    coords = pd.read_csv(sample_root / "train_label_coordinates.csv")
+    variant = coords.copy()
+    variant["condition"] = variant["condition"].str.lower().str.replace(" ", "_")
+    variant["level"] = variant["level"].str.lower().str.replace("/", "-")
+    variant.to_csv(root / "train_label_coordinates.csv", index=False)
+    read = rsna.read_coordinates(root)
+    assert read["condition"].tolist() == coords["condition"].tolist()
+    assert read["level"].tolist() == coords["level"].tolist()
+    assert read.dtypes.equals(rsna.read_coordinates(sample_root).dtypes)
+    # Tables not read by read_coordinates: the side is still found in the condition.
+    assert rsna.label_points(variant, 3942273027)[0].text == "L l1-l2"
+    variant.loc[3, "level"] = "L6/S1"
+    variant.to_csv(root / "train_label_coordinates.csv", index=False)
+    with pytest.raises(
+        ValueError,
+        match=r"column level must hold one of L1/L2, L2/L3, L3/L4, L4/L5, L5/S1, but line\(s\) "
+        r"5 hold 'L6/S1'",
+    ):
+        rsna.read_coordinates(root)
+
+
+def test_locate_labels_takes_the_series_id_as_text(coords, series_stacks):
+    _, stacks = series_stacks[598367624]
+    assert len(rsna.locate_labels(coords, stacks, series_id="598367624")) == 5
+    with pytest.raises(ValueError, match=r"series_id: expected a series_id .* got 'T2'"):
+        rsna.locate_labels(coords, stacks, series_id="T2")
+
+
+def _volume(numbers, names):
+    import torch
+
+    from eda_helpers import Volume
+
+    n = len(numbers)
+    return Volume(
+        torch.zeros(n, 4, 4),
+        tuple(numbers),
+        np.zeros((n, 3)),
+        np.eye(2, 3).ravel(),
+        tuple(Path("7") / name for name in names),
+        (1.0, 1.0, 1.0),
+        np.eye(4),
+    )
+
+
+def test_locate_labels_when_stacks_number_their_slices_alike():
+    coords = pd.DataFrame(
+        {"study_id": [1], "series_id": [7], "instance_number": [3],
+         "condition": ["Spinal Canal Stenosis"], "level": ["L4/L5"], "x": [1.0], "y": [2.0]}
+    )  # fmt: skip
+    # Both stacks carry an InstanceNumber 3; the file named 3.dcm is in the second one.
+    first = _volume([1, 2, 3], ["1.dcm", "2.dcm", "13.dcm"])
+    second = _volume([3, 4], ["3.dcm", "4.dcm"])
+    located = rsna.locate_labels(coords, [first, second])
+    assert located[["stack", "slice_index"]].values.tolist() == [[1, 0]]
+    # Nothing tells them apart: no answer rather than the wrong stack.
+    second = _volume([3, 4], ["a.dcm", "b.dcm"])
+    with pytest.warns(
+        UserWarning,
+        match=r"1 labelled instance number\(s\) of series 7 \(3\) are held by several slices "
+        r"of the 2 Volume\(s\), and no file name tells them apart; .* pass only the Volume",
+    ):
+        located = rsna.locate_labels(coords, [first, second])
+    assert located["stack"].isna().all() and located["slice_index"].isna().all()
+
+
+def _rewrite(path: Path, **tags) -> None:
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    for k, v in tags.items():
+        setattr(ds, k, v)
+    ds.save_as(path)
+
+
+def test_scan_reports_a_series_it_cannot_scan_and_goes_on(sample_root, tmp_path, monkeypatch):
+    root = _one_series(sample_root, tmp_path)
+    shutil.copytree(
+        sample_root / "train_images" / "1521327889" / "3942273027",
+        root / "train_images" / "1521327889" / "3942273027",
+    )
+    # Cosines that define no plane used to stop the whole scan with a ValueError.
+    _rewrite(root / "train_images/1521327889/598367624/11.dcm", ImageOrientationPatient=[0] * 6)
+    scan = rsna.scan_dataset(root, max_workers=1, progress=False).set_index("series_id")
+    assert "ImageOrientationPatient defines no plane" in scan.loc[598367624, "notes"]
+    assert "unknown" in scan.loc[598367624, "orientation"]
+    assert scan.loc[3942273027, "notes"] == ""
+    # Any other failure of one series is its row's note.
+    scan_series = rsna._scan_series
+
+    def failing(folder):
+        if folder.name == "598367624":
+            raise PermissionError(f"[Errno 13] Permission denied: '{folder}'")
+        return scan_series(folder)
+
+    monkeypatch.setattr(rsna, "_scan_series", failing)
+    scan = rsna.scan_dataset(root, max_workers=1, progress=False).set_index("series_id")
+    assert scan.loc[598367624, "notes"].startswith(
+        "scan failed (PermissionError: [Errno 13] Permission denied:"
+    )
+    assert scan.loc[598367624, "odd"] and scan.loc[3942273027, "notes"] == ""
+
+
+def test_scan_survives_an_absurd_instance_number(sample_root, tmp_path):
+    """One InstanceNumber of 2**31 - 1 used to build a set of two billion numbers."""
+    root = _one_series(sample_root, tmp_path)
+    _rewrite(_series_folder(root) / "11.dcm", InstanceNumber=2**31 - 1)
+    (row,) = rsna.scan_dataset(root, max_workers=1, progress=False).itertuples()
+    assert row.last_instance == 2**31 - 1 and row.instance_gaps == 2**31 - 1 - 12 + 1 - 15
+    assert "2147483621 instance number(s) missing (26, 27, 28, 29, 30, ...)" in row.notes
+
+
+def test_scan_order_ignores_slices_that_share_a_position(sample_root, tmp_path):
+    """A second pass over the same positions (numbered 111..125) is not "mixed"."""
+    root = _one_series(sample_root, tmp_path)
+    folder = _series_folder(root)
+    for f in sorted(folder.iterdir()):
+        again = folder / f"{int(f.stem) + 100}.dcm"
+        shutil.copy(f, again)
+        _rewrite(again, InstanceNumber=int(f.stem) + 100)
+    (row,) = rsna.scan_dataset(root, max_workers=1, progress=False).itertuples()
+    assert row.n_stacks == 1 and row.instance_order == "along normal"
+    assert not row.order_disagrees
+    assert "15 duplicate slice position(s)" in row.notes and "monotonic" not in row.notes
+
+
+def test_scan_skips_hidden_files_and_warns_about_stray_ones(sample_root, tmp_path):
+    root = _one_series(sample_root, tmp_path)
+    folder = _series_folder(root)
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (folder / "._12.dcm").write_bytes(b"\0\5\26\7")  # macOS's copy of a file's attributes
+    (root / "train_images" / ".DS_Store").write_bytes(b"x")
+    (root / "train_images" / ".ipynb_checkpoints").mkdir()
+    (folder.parent / ".ipynb_checkpoints").mkdir()
+    (row,) = rsna.scan_dataset(root, max_workers=1, progress=False).itertuples()
+    assert row.n_files == 15 and row.n_unreadable == 0
+    other = root / "train_images" / "2460829649"
+    other.mkdir()
+    shutil.copy(folder / "12.dcm", other / "1.dcm")
+    with pytest.warns(
+        UserWarning,
+        match=r"skipped 1 file\(s\) lying directly in a study folder, where only series "
+        r"folders belong: 2460829649/1\.dcm; move them into <study_id>/<series_id>/",
+    ):
+        rsna.scan_dataset(root, max_workers=1, progress=False)
+
+
+def test_scan_counts_a_broken_link_as_unreadable(sample_root, tmp_path):
+    root = _one_series(sample_root, tmp_path)
+    folder = _series_folder(root)
+    (folder / "26.dcm").symlink_to(tmp_path / "nowhere.dcm")
+    (row,) = rsna.scan_dataset(root, max_workers=1, progress=False).itertuples()
+    assert row.n_files == 16 and row.n_unreadable == 1 and row.unreadable == "26.dcm"
+
+
+class _BrokenExecutor(ThreadPoolExecutor):
+    """An executor whose workers cannot import the package (as on a bare Dask cluster)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        future.set_exception(ModuleNotFoundError("No module named 'eda_helpers'"))
+        return future
+
+
+def test_scan_names_an_executor_that_fails(sample_root):
+    with (
+        _BrokenExecutor() as broken,
+        pytest.raises(
+            RuntimeError,
+            match=r"executor: the task scanning 1 series from .*1521327889/\d+ failed in "
+            r"_BrokenExecutor \(ModuleNotFoundError: No module named 'eda_helpers'\); its "
+            r"workers must be able to import eda_helpers .* Pass max_workers=1",
+        ),
+    ):
+        rsna.scan_dataset(sample_root, studies=[1521327889], executor=broken, progress=False)
+
+
+def test_scan_studies_option(sample_root):
+    one = rsna.scan_dataset(sample_root, studies=1521327889, max_workers=1, progress=False)
+    assert set(one["study_id"]) == {1521327889} and len(one) == 3
+    with pytest.raises(
+        ValueError,
+        match=r"studies: expected study ids \(whole numbers such as 4003253\), got 1521327889\.5",
+    ):
+        rsna.scan_dataset(sample_root, studies=[1521327889.5], progress=False)
+    with pytest.warns(
+        UserWarning,
+        match=r"studies: 1 of the 2 study id\(s\) asked for are neither in train_images/ nor "
+        r"in train_series_descriptions\.csv: 42; they have no rows",
+    ):
+        two = rsna.scan_dataset(
+            sample_root, studies=["1521327889", 42], max_workers=1, progress=False
+        )
+    assert two.equals(one)
+
+
+def test_default_pool_never_forks():
+    """Forking a process with BLAS/OpenMP or kernel threads can leave a child stuck."""
+    assert rsna._mp_context().get_start_method() == "forkserver"
