@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 from . import geometry
 from .io import read_headers
-from .sample import CONDITIONS, LEVELS, SEVERITIES
+from .sample import CONDITIONS, LEVELS, SEVERITIES, condition_name, level_name
 from .volume import Point, Volume
 
 __all__ = [
@@ -453,28 +453,6 @@ def _spelled(path: Path, column: str, values: pd.Series, names: Sequence[str]) -
     if out.isna().any():
         raise _bad_lines(path, column, f"one of {', '.join(names)}", values[out.isna()])
     return out.astype(values.dtype)
-
-
-def level_name(level: str) -> str:
-    """A level as the label coordinates spell it.
-
-    Examples
-    --------
-    >>> level_name("l4_l5")
-    'L4/L5'
-    """
-    return level.upper().replace("_", "/")
-
-
-def condition_name(condition: str) -> str:
-    """A condition as the label coordinates spell it.
-
-    Examples
-    --------
-    >>> condition_name("left_neural_foraminal_narrowing")
-    'Left Neural Foraminal Narrowing'
-    """
-    return condition.replace("_", " ").title()
 
 
 # --------------------------------------------------------------------------- series

@@ -54,6 +54,8 @@ __all__ = [
     "SERIES_DESCRIPTIONS",
     "SEVERITIES",
     "SpineLandmarks",
+    "condition_name",
+    "level_name",
     "make_sample_dataset",
     "rle_encode_frame",
     "sample_landmarks",
@@ -115,13 +117,25 @@ _FIRST_LABELLED_DISC = 2  # discs: T11/T12, T12/L1, L1/L2 ... L5/S1
 _ENTROPY = "eda_helpers.sample"
 
 
-def _level_name(level: str) -> str:
-    """``"l4_l5"`` -> ``"L4/L5"``."""
+def level_name(level: str) -> str:
+    """A level as the label coordinates spell it.
+
+    Examples
+    --------
+    >>> level_name("l4_l5")
+    'L4/L5'
+    """
     return level.upper().replace("_", "/")
 
 
-def _condition_name(condition: str) -> str:
-    """``"spinal_canal_stenosis"`` -> ``"Spinal Canal Stenosis"``."""
+def condition_name(condition: str) -> str:
+    """A condition as the label coordinates spell it.
+
+    Examples
+    --------
+    >>> condition_name("left_neural_foraminal_narrowing")
+    'Left Neural Foraminal Narrowing'
+    """
     return condition.replace("_", " ").title()
 
 
@@ -519,11 +533,11 @@ def sample_landmarks(study_id: int) -> SpineLandmarks:
         centres.append(phantom.to_patient(0.0, 0.0, s))
         axes.append(phantom.axis(s))
         for condition in CONDITIONS:
-            key = (_condition_name(condition), _level_name(level))
+            key = (condition_name(condition), level_name(level))
             points[key] = phantom.landmark(condition, i)
     return SpineLandmarks(
         study_id,
-        tuple(_level_name(lv) for lv in LEVELS),
+        tuple(level_name(lv) for lv in LEVELS),
         np.array(centres),
         np.array(axes),
         points,
@@ -952,7 +966,7 @@ def _label_rows(study: _Study) -> list[list[object]]:
             _, instance, x, y = best
             rows.append([
                 study.study_id, series.series_id, instance,
-                _condition_name(condition), _level_name(level),
+                condition_name(condition), level_name(level),
                 round(float(x), 6), round(float(y), 6),
             ])  # fmt: skip
     return rows
