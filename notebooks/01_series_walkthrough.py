@@ -26,16 +26,11 @@ print("dataset:", data.source)
 # of the table and its three series.
 
 # %%
-import csv
-
-with open(data.root / "train_series_descriptions.csv", newline="") as f:
-    descriptions = list(csv.DictReader(f))
-
-study_id = descriptions[-1]["study_id"]
+descriptions = eh.rsna.read_descriptions(data)
+study_id = int(descriptions["study_id"].iloc[-1])
+kinds = descriptions.loc[descriptions["study_id"] == study_id, "series_description"]
 series = {
-    row["series_description"]: data.root / "train_images" / study_id / row["series_id"]
-    for row in descriptions
-    if row["study_id"] == study_id
+    kind: eh.rsna.find_series(data, study_id, kind, descriptions=descriptions)[0] for kind in kinds
 }
 for description, folder in series.items():
     print(f"{description:17} {folder.name:>11}  {len(list(folder.iterdir()))} files")
@@ -204,12 +199,7 @@ print(u8.dtype, tuple(u8.shape), int(u8.min()), "..", int(u8.max()))
 # `Point`s they can be marked on their own slices.
 
 # %%
-with open(data.root / "train_label_coordinates.csv", newline="") as f:
-    labels = [
-        eh.Point(int(row["instance_number"]), float(row["x"]), float(row["y"]), row["level"])
-        for row in csv.DictReader(f)
-        if row["series_id"] == folder.name
-    ]
+labels = eh.rsna.label_points(eh.rsna.read_coordinates(data), folder)
 labelled = vol.points_by_slice(labels)
 print({i: [p.text for p in points] for i, points in labelled.items()})
 
