@@ -101,7 +101,7 @@ def main() -> int:
     t_serial, serial = timed(
         lambda: rsna.scan_dataset(root, max_workers=1, progress=False), args.repeat
     )
-    context = rsna._mp_context().get_start_method()
+    context = rsna.scan._mp_context().get_start_method()
     t_default, default = timed(lambda: rsna.scan_dataset(root, progress=False), args.repeat)
     t_naive, _ = timed(lambda: naive(root), 1)
     start = time.perf_counter()

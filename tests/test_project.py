@@ -173,5 +173,5 @@ def test_find_dataset_falls_back_on_a_cached_sample(tmp_path, monkeypatch):
 
 def test_find_dataset_uses_kaggle_input_when_attached(sample_root, monkeypatch):
     monkeypatch.delenv(rsna.DATA_ENV, raising=False)
-    monkeypatch.setattr(rsna, "KAGGLE_ROOT", sample_root)
+    monkeypatch.setattr(rsna.dataset, "KAGGLE_ROOT", sample_root)
     assert rsna.find_dataset() == rsna.DatasetLocation(sample_root, "kaggle")

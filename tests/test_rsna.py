@@ -639,14 +639,14 @@ def test_scan_reports_a_series_it_cannot_scan_and_goes_on(sample_root, tmp_path,
     assert "unknown" in scan.loc[598367624, "orientation"]
     assert scan.loc[3942273027, "notes"] == ""
     # Any other failure of one series is its row's note.
-    scan_series = rsna._scan_series
+    scan_series = rsna.scan._scan_series
 
     def failing(folder):
         if folder.name == "598367624":
             raise PermissionError(f"[Errno 13] Permission denied: '{folder}'")
         return scan_series(folder)
 
-    monkeypatch.setattr(rsna, "_scan_series", failing)
+    monkeypatch.setattr(rsna.scan, "_scan_series", failing)
     scan = rsna.scan_dataset(root, max_workers=1, progress=False).set_index("series_id")
     assert scan.loc[598367624, "notes"].startswith(
         "scan failed (PermissionError: [Errno 13] Permission denied:"
@@ -749,4 +749,4 @@ def test_scan_studies_option(sample_root):
 
 def test_default_pool_never_forks():
     """Forking a process with BLAS/OpenMP or kernel threads can leave a child stuck."""
-    assert rsna._mp_context().get_start_method() == "forkserver"
+    assert rsna.scan._mp_context().get_start_method() == "forkserver"

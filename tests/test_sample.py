@@ -23,13 +23,8 @@ from pydicom.uid import MRImageStorage, RLELossless
 
 from eda_helpers import make_sample_dataset
 from eda_helpers.__main__ import main
-from eda_helpers.sample import (
-    CONDITIONS,
-    LEVELS,
-    SEVERITIES,
-    rle_encode_frame,
-    sample_landmarks,
-)
+from eda_helpers.sample import rle_encode_frame, sample_landmarks
+from eda_helpers.vocabulary import CONDITIONS, LEVELS, SEVERITIES
 
 DESCRIPTIONS = {"Sagittal T1", "Sagittal T2/STIR", "Axial T2"}
 CSV_FILES = ("train_series_descriptions.csv", "train.csv", "train_label_coordinates.csv")
@@ -165,7 +160,7 @@ def test_train_csv_columns_and_values(sample_root):
 
 def test_severities_are_skewed_like_the_real_data(tmp_path):
     # The label draw needs no files: one row of train.csv per study id.
-    from eda_helpers.sample import _draw_severities
+    from eda_helpers.sample.phantom import _draw_severities
 
     counts = dict.fromkeys(SEVERITIES, 0)
     for study_id in range(1000, 1400):
@@ -393,9 +388,12 @@ def test_severe_canal_stenosis_is_a_narrow_canal(sample_root):
 
 
 def test_landmarks_refuse_bad_ids():
-    with pytest.raises(TypeError, match=r"study_id: expected an int, got str"):
-        sample_landmarks("4003253")
-    with pytest.raises(ValueError, match=r"study_id: must be >= 1, got 0"):
+    assert sample_landmarks("4003253").study_id == sample_landmarks(4003253).study_id
+    with pytest.raises(ValueError, match=r"study_id: expected an id .*, got str 'L4'"):
+        sample_landmarks("L4")
+    with pytest.raises(TypeError, match=r"study_id: expected an id .*, got float 1.5"):
+        sample_landmarks(1.5)
+    with pytest.raises(ValueError, match=r"study_id: expected a positive id, got 0"):
         sample_landmarks(0)
 
 
@@ -488,15 +486,15 @@ def test_other_seed_gives_other_data(one_study, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"n_studies": 0}, ValueError, r"n_studies: must be >= 1, got 0"),
+        ({"n_studies": 0}, ValueError, r"n_studies: expected an integer >= 1, got 0"),
         (
             {"n_studies": 2.5},
             TypeError,
-            r"n_studies: expected an int, got float 2.5; pass a whole number such as 1",
+            r"n_studies: expected an integer, got float 2.5; pass a whole number such as 2",
         ),
-        ({"n_studies": True}, TypeError, r"n_studies: expected an int, got bool"),
-        ({"seed": -1}, ValueError, r"seed: must be >= 0, got -1"),
-        ({"seed": "0"}, TypeError, r"seed: expected an int, got str"),
+        ({"n_studies": True}, TypeError, r"n_studies: expected an integer, got bool"),
+        ({"seed": -1}, ValueError, r"seed: expected an integer >= 0, got -1"),
+        ({"seed": "0"}, TypeError, r"seed: expected an integer, got str"),
     ],
 )
 def test_bad_arguments_are_refused(tmp_path, kwargs, error, match):
@@ -543,7 +541,7 @@ def test_a_failed_run_leaves_no_dataset_behind(tmp_path, monkeypatch):
     def fail(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("eda_helpers.sample._write_series", fail)
+    monkeypatch.setattr("eda_helpers.sample.writer._write_series", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         make_sample_dataset(tmp_path, n_studies=1)
     assert list(tmp_path.iterdir()) == []

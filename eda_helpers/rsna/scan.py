@@ -1,0 +1,564 @@
+"""A survey of a whole dataset from the file headers: one row per series, with its quirks.
+
+:func:`scan_dataset` reads the headers of every file (not the pixels), in parallel, and
+returns one row per series with its geometry and its quirks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import multiprocessing.context
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .. import geometry
+from ..io import read_headers
+from .tables import Split, _check_split, _csv_name, _path, read_descriptions
+
+SCAN_COLUMNS = (
+    "study_id",
+    "series_id",
+    "description",
+    "n_files",
+    "n_stacks",
+    "sizes",
+    "pixel_spacing",
+    "slice_step_min",
+    "slice_step_max",
+    "orientation",
+    "transfer_syntax",
+    "first_instance",
+    "last_instance",
+    "instance_gaps",
+    "instance_order",
+    "order_disagrees",
+    "n_unreadable",
+    "unreadable",
+    "notes",
+    "odd",
+)
+"""The columns of :func:`scan_dataset`, in order."""
+
+_STEP_DECIMALS = 4
+
+
+def _natural(path: Path) -> tuple[int, int, str]:
+    stem = path.stem
+    return (0, int(stem), path.name) if stem.isdigit() else (1, 0, path.name)
+
+
+def _joined(values: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(v for v in values if v))
+
+
+def _hidden(path: Path) -> bool:
+    # .DS_Store, macOS's ._<name> copies, .ipynb_checkpoints: not part of the data.
+    return path.name.startswith(".")
+
+
+def _stack_facts(stack: Sequence[Any]) -> dict[str, Any]:
+    """Orientation, steps and numbering of one stack of header records."""
+    facts: dict[str, Any] = {"plane": "unknown", "steps": [], "order": "", "duplicates": 0}
+    if any(h.position is None or h.orientation is None for h in stack):
+        facts["missing"] = True
+        return facts
+    try:
+        facts["plane"] = geometry.plane_name(stack[0].orientation)
+    except ValueError:  # cosines that are parallel (or zero) define no plane
+        facts["degenerate"] = True
+        return facts
+    if len(stack) < 2:
+        return facts
+    inst = np.array([-1 if h.instance is None else h.instance for h in stack])
+    offsets = geometry.slice_offsets([h.position for h in stack], stack[0].orientation)
+    order = geometry.slice_order(offsets, inst)
+    off = offsets[order]
+    steps = np.diff(off)
+    facts["steps"] = [round(float(s), _STEP_DECIMALS) for s in steps]
+    facts["duplicates"] = sum(len(r) - 1 for r in geometry.duplicate_runs(off))
+    facts["irregular"] = bool(geometry.irregular_steps(off[np.r_[True, steps > 0.01]]).size)
+    # The numbering is judged from one distinct position to the next, by the lowest
+    # and the highest number at each: slices sharing a position (sorted by number)
+    # and slices without InstanceNumber say nothing about its direction.
+    known = inst[order] >= 0
+    numbers = inst[order][known]
+    position = np.cumsum(np.r_[True, steps > 0.01])[known]
+    starts = np.flatnonzero(np.r_[True, np.diff(position) != 0])
+    if starts.size < 2:
+        return facts
+    rising = np.diff(
+        np.c_[np.minimum.reduceat(numbers, starts), np.maximum.reduceat(numbers, starts)], axis=0
+    )
+    if np.all(rising > 0):
+        facts["order"] = "along normal"
+    elif np.all(rising < 0):
+        facts["order"] = "against normal"
+    else:
+        facts["order"] = "mixed"
+    return facts
+
+
+def _missing_numbers(distinct: Sequence[int], most: int) -> list[int]:
+    """The first ``most`` numbers missing between the sorted ``distinct`` numbers."""
+    # Walked gap by gap: one bad InstanceNumber (2**31 - 1) must not build a range of
+    # two billion numbers.
+    out: list[int] = []
+    for a, b in itertools.pairwise(distinct):
+        out.extend(range(a + 1, min(b, a + 1 + most - len(out))))
+        if len(out) >= most:
+            break
+    return out
+
+
+def _scan_series(folder: Path) -> dict[str, Any]:
+    """One row of the scan (without ids and description) from the headers of a folder."""
+    # A broken symbolic link is kept, to be reported as unreadable.
+    files = sorted(
+        (p for p in folder.iterdir() if not _hidden(p) and (p.is_file() or not p.exists())),
+        key=_natural,
+    )
+    stacks, bad = read_headers(files)
+    headers = [h for s in stacks for h in s]
+    facts = [_stack_facts(s) for s in stacks]
+    notes: list[str] = []
+
+    inst = sorted(h.instance for h in headers if h.instance is not None)
+    first = inst[0] if inst else None
+    last = inst[-1] if inst else None
+    distinct = sorted(set(inst))
+    gaps = (last - first + 1 - len(distinct)) if inst else 0
+    if not files:
+        notes.append("empty folder")
+    elif not headers:
+        notes.append("no readable image")
+    if len(stacks) > 1:
+        notes.append(f"{len(stacks)} stacks")
+    uids = {h.series_uid for h in headers}
+    if len(uids) > 1:
+        notes.append(f"{len(uids)} SeriesInstanceUIDs")
+    if first is not None and first != 1:
+        notes.append(f"instances start at {first}")
+    if gaps:
+        missing = _missing_numbers(distinct, 5)
+        shown = ", ".join(map(str, missing)) + (", ..." if gaps > 5 else "")
+        notes.append(f"{gaps} instance number(s) missing ({shown})")
+    if len(inst) != len(distinct):
+        notes.append(f"{len(inst) - len(distinct)} duplicate instance number(s)")
+    if len(inst) != len(headers):
+        notes.append(f"{len(headers) - len(inst)} file(s) without InstanceNumber")
+    orders = [f["order"] for f in facts]
+    if "against normal" in orders:
+        notes.append("numbered against the slice normal")
+    if "mixed" in orders:
+        notes.append("instance order is not monotonic along the normal")
+    if any(f.get("missing") for f in facts):
+        notes.append("position or orientation tags missing")
+    if any(f.get("degenerate") for f in facts):
+        notes.append("ImageOrientationPatient defines no plane")
+    duplicates = sum(f["duplicates"] for f in facts)
+    if duplicates:
+        notes.append(f"{duplicates} duplicate slice position(s)")
+    if any(f.get("irregular") for f in facts):
+        notes.append("irregular slice steps")
+    sizes = sorted({(h.rows, h.cols) for h in headers})
+    if len(sizes) > 1:
+        notes.append("several slice sizes")
+    spacings = sorted(
+        {tuple(round(v, 4) for v in h.pixel_spacing) for h in headers if h.pixel_spacing}
+    )
+    if len(spacings) > 1:
+        notes.append("several pixel spacings")
+    if any(h.pixel_spacing is None for h in headers):
+        notes.append("PixelSpacing missing")
+    if bad:
+        notes.append(f"{len(bad)} unreadable file(s): {bad[0][1]}")
+
+    steps = [abs(s) for f in facts for s in f["steps"]]
+    return {
+        "n_files": len(files),
+        "n_stacks": len(stacks),
+        "sizes": ", ".join(f"{r}x{c}" for r, c in sizes),
+        "pixel_spacing": ", ".join(f"{r:g}x{c:g}" for r, c in spacings),
+        "slice_step_min": min(steps) if steps else float("nan"),
+        "slice_step_max": max(steps) if steps else float("nan"),
+        "orientation": _joined(f["plane"] for f in facts),
+        "transfer_syntax": _joined(h.transfer_syntax.name for h in headers),
+        "first_instance": first,
+        "last_instance": last,
+        "instance_gaps": gaps,
+        "instance_order": _joined(orders),
+        "order_disagrees": any(o in ("against normal", "mixed") for o in orders),
+        "n_unreadable": len(bad),
+        "unreadable": ", ".join(p.name for p, _ in bad),
+        "notes": notes,
+        "header_description": headers[0].description if headers else "",
+    }
+
+
+def _scan_chunk(folders: Sequence[str]) -> list[dict[str, Any]]:
+    """The work unit of :func:`scan_dataset`: a few series folders, scanned in turn."""
+    rows = []
+    for f in folders:
+        try:
+            rows.append(_scan_series(Path(f)))
+        except Exception as exc:  # one series that cannot be scanned is a row, not a crash
+            rows.append(_failed_row(f"scan failed ({type(exc).__name__}: {exc})"))
+    return rows
+
+
+def _failed_row(note: str) -> dict[str, Any]:
+    """The row of a series that has no scan: a missing folder, or one that failed."""
+    return {
+        "n_files": 0, "n_stacks": 0, "sizes": "", "pixel_spacing": "",
+        "slice_step_min": float("nan"), "slice_step_max": float("nan"),
+        "orientation": "", "transfer_syntax": "", "first_instance": None,
+        "last_instance": None, "instance_gaps": 0, "instance_order": "",
+        "order_disagrees": False, "n_unreadable": 0, "unreadable": "",
+        "notes": [" ".join(note.split())], "header_description": "",
+    }  # fmt: skip
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """How the default pool starts its workers: from a forkserver, or spawn.
+
+    fork is never used: forking a process whose other threads hold locks can leave the
+    child stuck, and a Jupyter kernel runs Python threads while numpy's BLAS and
+    torch's OpenMP pools add threads of their own (Python 3.12 and later warn about
+    it). The forkserver forks the workers from a clean process that imported this
+    module once per session. Where there is no forkserver (Windows): spawn.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["__main__", __name__])
+        return ctx
+    return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
+
+
+def default_workers() -> int:
+    """The number of worker processes :func:`scan_dataset` starts by default.
+
+    The CPUs this process may run on (at most 32).
+
+    Examples
+    --------
+    >>> default_workers() >= 1
+    True
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(32, n))
+
+
+def _run_chunks(
+    chunks: list[list[str]],
+    *,
+    executor: Executor | None,
+    max_workers: int | None,
+    progress: bool,
+    total: int,
+) -> list[list[dict[str, Any]]]:
+    results: list[list[dict[str, Any]] | None] = [None] * len(chunks)
+    # No tqdm object at all without a bar: even a disabled one starts tqdm's monitor thread.
+    bar_context = (
+        tqdm(total=total, desc="scan", unit="series") if progress else contextlib.nullcontext()
+    )
+    with bar_context as bar:
+        workers = default_workers() if max_workers is None else max_workers
+        if executor is None and (workers == 1 or len(chunks) <= 1):
+            for k, chunk in enumerate(chunks):
+                results[k] = _scan_chunk(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+            return results  # type: ignore[return-value]
+        pool = executor
+        if pool is None:
+            pool = ProcessPoolExecutor(
+                max_workers=min(workers, len(chunks)), mp_context=_mp_context()
+            )
+        futures: dict[Future[list[dict[str, Any]]], int] = {}
+        try:
+            for k, chunk in enumerate(chunks):
+                futures[pool.submit(_scan_chunk, chunk)] = k
+            for fut in as_completed(futures):
+                k = futures[fut]
+                try:
+                    results[k] = fut.result()
+                except Exception as exc:
+                    # _scan_chunk turns the failure of a series into a row, so this is
+                    # the executor failing: a worker killed, or one that lacks the package.
+                    raise RuntimeError(
+                        f"executor: the task scanning {len(chunks[k])} series from "
+                        f"{chunks[k][0]} failed in {type(pool).__name__} "
+                        f"({type(exc).__name__}: {' '.join(str(exc).split())}); its workers "
+                        f"must be able to import eda_helpers (install it where they run) and "
+                        f"have memory to spare. Pass max_workers=1 to scan in this process."
+                    ) from exc
+                if bar is not None:
+                    bar.update(len(chunks[k]))
+        finally:
+            for fut in futures:
+                fut.cancel()
+            if executor is None:
+                pool.shutdown(wait=True, cancel_futures=True)
+    return results  # type: ignore[return-value]
+
+
+def _study_ids(studies: int | Iterable[int]) -> set[int]:
+    items = [studies] if isinstance(studies, int | np.integer | str) else list(studies)
+    ids = set()
+    for s in items:
+        if isinstance(s, int | np.integer) and not isinstance(s, bool):
+            ids.add(int(s))
+        elif isinstance(s, str) and s.strip().isdigit():
+            ids.add(int(s))
+        else:
+            raise ValueError(
+                f"studies: expected study ids (whole numbers such as 4003253), got {s!r}; "
+                f"pass one id or a list of them"
+            )
+    return ids
+
+
+def scan_dataset(
+    root: str | os.PathLike[str],
+    *,
+    split: Split = "train",
+    studies: int | Iterable[int] | None = None,
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Survey every series of the dataset from the file headers: one row per series.
+
+    Only the headers are read (no pixel data is decoded), by the reader of
+    :func:`eda_helpers.read_stacks`, and the files are grouped into stacks as it
+    groups them. No file stops the scan: unreadable files (truncated, damaged, not
+    DICOM) are counted and named in their series' row.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root (a :class:`DatasetLocation` works too).
+    split : {"train", "test"}
+        Scan ``train_images/`` (descriptions from ``train_series_descriptions.csv``) or
+        ``test_images/``.
+    studies : int or iterable of int, optional
+        Scan only this study id, or these.
+    executor : concurrent.futures.Executor, optional
+        Where the work runs, one task per chunk of series. By default a
+        ``ProcessPoolExecutor`` of ``max_workers`` processes, created and shut down by
+        this call, which starts its workers from a forkserver (spawn on Windows); the
+        forkserver imports this module once per Python session. Any other executor
+        is used as
+        given and left running, such as a Dask cluster's ``client.get_executor()``.
+        The table does not depend on the executor.
+    max_workers : int, optional
+        Processes of the default executor; by default :func:`default_workers`. 1 scans
+        in this process, without a pool.
+    progress : bool, default True
+        Show a ``tqdm.auto`` progress bar over the series.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series folder (and per series of the descriptions file that has no
+        folder), sorted by ``study_id`` then ``series_id``, with the columns of
+        :data:`SCAN_COLUMNS`:
+
+        - ``study_id``, ``series_id`` (int64), ``description`` (from the descriptions
+          file, else the files' SeriesDescription);
+        - ``n_files`` (files in the folder), ``n_stacks`` (as :func:`read_stacks`
+          would return);
+        - ``sizes`` ("rows x cols" of the slices, every size found), ``pixel_spacing``
+          (every PixelSpacing, "row x col" mm);
+        - ``slice_step_min``, ``slice_step_max`` (float, mm): the smallest and largest
+          step between neighbouring slices along the normal within a stack (NaN when no
+          stack has two slices); 0 means duplicate positions;
+        - ``orientation``: "sagittal", "coronal", "axial", "oblique" or "unknown" per
+          stack (:func:`eda_helpers.geometry.plane_name`), the distinct ones joined;
+        - ``transfer_syntax``: the transfer syntax names found;
+        - ``first_instance``, ``last_instance`` (nullable int), ``instance_gaps``
+          (numbers missing between them);
+        - ``instance_order``: per stack, whether InstanceNumber grows "along normal"
+          (the geometric order of :func:`read_stacks`), "against normal", or is
+          "mixed"; ``order_disagrees`` (bool): some stack is not "along normal";
+        - ``n_unreadable``, ``unreadable``: how many files could not be read as DICOM
+          images and their names;
+        - ``notes``: the quirks of the series in words ("3 stacks; instances start at
+          11; numbered against the slice normal"), and ``odd`` (bool): it has notes.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` has no ``<split>_images`` folder.
+    ValueError
+        If ``split`` is unknown, ``max_workers < 1``, a study id is not a whole number,
+        or the descriptions file has a missing column.
+    TypeError
+        If ``executor`` is not a ``concurrent.futures.Executor``.
+    RuntimeError
+        If the executor fails to run a task (a worker killed, or workers that cannot
+        import eda_helpers). A series that cannot be scanned does not raise: its row
+        says "scan failed (...)" in ``notes``.
+
+    Warns
+    -----
+    UserWarning
+        If folders under ``<split>_images`` are not named by numbers, or files lie
+        directly in a study folder (both are skipped), or some of ``studies`` are
+        nowhere. Hidden files and folders (".DS_Store", "._1.dcm") are skipped silently.
+
+    Notes
+    -----
+    The workers of the default executor are started by a forkserver, which, like
+    spawn, imports the main module again: in a
+    script, call ``scan_dataset`` under ``if __name__ == "__main__":``. A notebook
+    needs nothing of the kind.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from eda_helpers import make_sample_dataset
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = make_sample_dataset(tmp, n_studies=1)
+    ...     scan = scan_dataset(root, max_workers=1, progress=False)
+    >>> for row in scan.itertuples():
+    ...     print(f"{row.description:17} {row.n_stacks} {row.orientation:9} {row.notes}".strip())
+    Sagittal T2/STIR  1 sagittal  instances start at 12; numbered against the slice normal
+    Sagittal T1       1 sagittal
+    Axial T2          3 axial     3 stacks; numbered against the slice normal
+    """
+    _check_split(split)
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(
+            f"executor: expected a concurrent.futures.Executor (such as a "
+            f"ProcessPoolExecutor or a Dask client.get_executor()), got "
+            f"{type(executor).__name__}; pass None for the default process pool"
+        )
+    if max_workers is not None and (
+        isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
+    ):
+        raise ValueError(f"max_workers: expected an integer >= 1 or None, got {max_workers!r}")
+    base = _path(root)
+    images = base / f"{split}_images"
+    if not images.is_dir():
+        raise FileNotFoundError(
+            f"root: {base} has no {split}_images/ folder; pass the dataset root (the folder "
+            f"that holds {split}_images/ and the CSV files)"
+        )
+    wanted = None if studies is None else _study_ids(studies)
+
+    found: dict[tuple[int, int], Path] = {}
+    skipped: list[str] = []
+    stray: list[str] = []
+    for study in images.iterdir():
+        if _hidden(study) or not study.is_dir():
+            continue
+        if not study.name.isdigit():
+            skipped.append(study.name)
+            continue
+        if wanted is not None and int(study.name) not in wanted:
+            continue
+        for series in study.iterdir():
+            if _hidden(series):
+                continue
+            if not series.is_dir():
+                stray.append(f"{study.name}/{series.name}")
+            elif series.name.isdigit():
+                found[int(study.name), int(series.name)] = series
+            else:
+                skipped.append(f"{study.name}/{series.name}")
+    if skipped:
+        warnings.warn(
+            f"{images}: skipped {len(skipped)} folder(s) not named by a study or series id: "
+            f"{', '.join(sorted(skipped)[:10])}",
+            UserWarning,
+            stacklevel=2,
+        )
+    if stray:
+        warnings.warn(
+            f"{images}: skipped {len(stray)} file(s) lying directly in a study folder, "
+            f"where only series folders belong: {', '.join(sorted(stray)[:10])}; move them "
+            f"into <study_id>/<series_id>/ to scan them",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    csv_name = _csv_name(split, "series_descriptions")
+    listed: dict[tuple[int, int], str] = {}
+    if (base / csv_name).exists():
+        table = read_descriptions(base, split=split)
+        for st, se, d in zip(
+            table["study_id"], table["series_id"], table["series_description"], strict=True
+        ):
+            if wanted is None or int(st) in wanted:
+                listed[int(st), int(se)] = "" if pd.isna(d) else str(d)
+
+    if wanted is not None:
+        absent = sorted(wanted - {k[0] for k in found} - {k[0] for k in listed})
+        if absent:
+            warnings.warn(
+                f"studies: {len(absent)} of the {len(wanted)} study id(s) asked for are "
+                f"neither in {split}_images/ nor in {csv_name}: "
+                f"{', '.join(map(str, absent[:10]))}; they have no rows",
+                UserWarning,
+                stacklevel=2,
+            )
+
+    keys = sorted(found)
+    size = max(1, -(-len(keys) // 64))
+    chunks = [[str(found[k]) for k in keys[i : i + size]] for i in range(0, len(keys), size)]
+    results = _run_chunks(
+        chunks, executor=executor, max_workers=max_workers, progress=progress, total=len(keys)
+    )
+    scanned = dict(zip(keys, (row for chunk in results for row in chunk), strict=True))
+
+    rows = []
+    for key in sorted(set(found) | set(listed)):
+        row = scanned.get(key) or _failed_row("folder missing")
+        notes = list(row["notes"])
+        if key in listed:
+            description = listed[key]
+        else:
+            description = row["header_description"]
+            if listed or (base / csv_name).exists():
+                notes.append(f"not in {csv_name}")
+        rows.append(
+            {
+                "study_id": key[0],
+                "series_id": key[1],
+                "description": description,
+                **{k: v for k, v in row.items() if k not in ("notes", "header_description")},
+                "notes": "; ".join(notes),
+                "odd": bool(notes),
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(SCAN_COLUMNS))
+    return out.astype(
+        {
+            "study_id": np.int64,
+            "series_id": np.int64,
+            "n_files": np.int64,
+            "n_stacks": np.int64,
+            "slice_step_min": np.float64,
+            "slice_step_max": np.float64,
+            "first_instance": "Int64",
+            "last_instance": "Int64",
+            "instance_gaps": np.int64,
+            "order_disagrees": bool,
+            "n_unreadable": np.int64,
+            "odd": bool,
+        }
+    )

@@ -1,0 +1,357 @@
+"""The competition's CSV files as checked DataFrames, and a study's series by description.
+
+:func:`read_descriptions`, :func:`read_labels` and :func:`read_coordinates` read the CSV
+files into pandas DataFrames with checked columns and dtypes; :func:`find_series` finds a
+study's series folders by description.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..vocabulary import CONDITIONS, LEVELS, SEVERITIES, condition_name, level_name
+
+Split = Literal["train", "test"]
+LabelForm = Literal["wide", "long"]
+
+DESCRIPTION_COLUMNS = ("study_id", "series_id", "series_description")
+"""Columns of ``<split>_series_descriptions.csv``."""
+
+COORDINATE_COLUMNS = ("study_id", "series_id", "instance_number", "condition", "level", "x", "y")
+"""Columns of ``<split>_label_coordinates.csv``."""
+
+LABEL_COLUMNS = ("study_id", *(f"{c}_{lv}" for c in CONDITIONS for lv in LEVELS))
+"""Columns of ``train.csv``: ``study_id`` and one ``<condition>_<level>`` per pair."""
+
+SEVERITY = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
+"""The dtype of the severities: "Normal/Mild" < "Moderate" < "Severe"."""
+
+_INTEGER_COLUMNS = ("study_id", "series_id", "instance_number")
+_FLOAT_COLUMNS = ("x", "y")
+
+
+def _path(root: str | os.PathLike[str]) -> Path:
+    return Path(os.fspath(root)).expanduser()
+
+
+def _csv_name(split: str, what: str) -> str:
+    _check_split(split)
+    if what == "labels":
+        return f"{split}.csv"
+    return f"{split}_{what}.csv"
+
+
+def _check_split(split: str) -> None:
+    if split not in ("train", "test"):
+        raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+
+
+def _bad_lines(path: Path, column: str, rule: str, bad: pd.Series) -> ValueError:
+    shown = ", ".join("an empty cell" if pd.isna(v) else repr(v) for v in bad.iloc[:5])
+    return ValueError(
+        f"{path.name}: column {column} must hold {rule}, but line(s) "
+        f"{', '.join(str(i + 2) for i in bad.index[:5])} hold {shown}; fix or drop those rows"
+    )
+
+
+def _whole_numbers(path: Path, column: str, text: pd.Series) -> pd.Series:
+    """int64 from the file's text, exactly: ids are parsed as text, never as floats."""
+    stripped = text.str.strip()
+    # "123.0" is how a table that went through a float column writes its ids.
+    digits = stripped.str.extract(r"^([+-]?\d+)(?:\.0*)?$", expand=False)
+    values = [None if pd.isna(d) else int(d) for d in digits]
+    bad = [v is None or not -(2**63) <= v < 2**63 for v in values]
+    if any(bad):
+        raise _bad_lines(path, column, "whole numbers (64-bit integers)", text[bad])
+    return pd.Series(values, index=text.index, dtype=np.int64)
+
+
+def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV file, check that it has ``columns`` and give them their dtypes."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no such file; the dataset root should hold the competition's CSV "
+            f"files beside train_images/ (see eda_helpers.rsna.find_dataset)"
+        )
+    as_text = [*strings, *_INTEGER_COLUMNS]
+    try:
+        table = pd.read_csv(path, dtype={c: str for c in as_text})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"{path.name}: not a readable CSV file ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}); expected the columns {', '.join(columns)}. "
+            f"Copy it again from the competition's data."
+        ) from exc
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{path.name}: missing column(s) {', '.join(missing)}; expected the columns "
+            f"{', '.join(columns)} but the file has {', '.join(map(str, table.columns))}. "
+            f"Is it the competition's {path.name}? Copy it again from the competition's data."
+        )
+    for c in columns:
+        if c in _INTEGER_COLUMNS:
+            table[c] = _whole_numbers(path, c, table[c])
+        elif c in _FLOAT_COLUMNS:
+            values = pd.to_numeric(table[c], errors="coerce").astype(np.float64)
+            if values.isna().any():
+                raise _bad_lines(path, c, "numbers", table[c][values.isna()])
+            table[c] = values
+    return table
+
+
+def read_descriptions(root: str | os.PathLike[str], *, split: Split = "train") -> pd.DataFrame:
+    """Read ``<split>_series_descriptions.csv``: which series each study has.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root (a :class:`DatasetLocation` works too).
+    split : {"train", "test"}
+        Which file: ``train_series_descriptions.csv`` or ``test_series_descriptions.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``study_id`` and ``series_id`` (int64) and ``series_description`` (str),
+        one row per series, in the file's order; other columns of the file are kept.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing.
+    ValueError
+        If a column is missing (the message lists what was expected and what was
+        found), if an id is not a whole number, or if ``split`` is unknown.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from eda_helpers import make_sample_dataset
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = make_sample_dataset(tmp, n_studies=1)
+    ...     read_descriptions(root)["series_description"].tolist()
+    ['Sagittal T1', 'Sagittal T2/STIR', 'Axial T2']
+    """
+    path = _path(root) / _csv_name(split, "series_descriptions")
+    return _read_csv(path, DESCRIPTION_COLUMNS, strings=("series_description",))
+
+
+def read_labels(
+    root: str | os.PathLike[str], *, split: Split = "train", form: LabelForm = "wide"
+) -> pd.DataFrame:
+    """Read ``train.csv``: the severity of each condition at each level, per study.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root.
+    split : {"train", "test"}
+        The test split has no labels: with "test" the file (``test.csv``) is read if
+        present, and an empty table with the same columns is returned if not.
+    form : {"wide", "long"}
+        "wide": the file's layout, ``study_id`` and 25 ``<condition>_<level>``
+        columns. "long": one row per study, condition and level, with the columns
+        ``study_id``, ``condition`` and ``level`` spelled as in the label coordinates
+        ("Spinal Canal Stenosis", "L4/L5") and ``severity``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Severities are ordered categoricals (:data:`SEVERITY`); a missing label is NaN
+        (kept as a row in the long form, so that missing labels can be counted).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``train.csv`` is missing (split "train").
+    ValueError
+        If a column is missing, ``study_id`` is not whole numbers, a severity is not
+        one of "Normal/Mild", "Moderate", "Severe", or an option is unknown.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from eda_helpers import make_sample_dataset
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = make_sample_dataset(tmp, n_studies=1)
+    ...     long = read_labels(root, form="long")
+    >>> long.shape, long.columns.tolist()
+    ((25, 4), ['study_id', 'condition', 'level', 'severity'])
+    >>> long.loc[0, ["condition", "level"]].tolist()
+    ['Spinal Canal Stenosis', 'L1/L2']
+    """
+    if form not in ("wide", "long"):
+        raise ValueError(f"form: expected 'wide' or 'long', got {form!r}")
+    path = _path(root) / _csv_name(split, "labels")
+    if split == "test" and not path.exists():
+        empty = {c: pd.Series(dtype=SEVERITY) for c in LABEL_COLUMNS[1:]}
+        wide = pd.DataFrame({"study_id": pd.Series(dtype=np.int64), **empty})
+    else:
+        wide = _read_csv(path, LABEL_COLUMNS, strings=LABEL_COLUMNS[1:])
+        for c in LABEL_COLUMNS[1:]:
+            values = wide[c]
+            unknown = sorted(set(values.dropna()) - set(SEVERITIES))
+            if unknown:
+                raise ValueError(
+                    f"{path.name}: column {c} holds {', '.join(map(repr, unknown[:5]))}; "
+                    f"expected one of {', '.join(SEVERITIES)} or an empty cell"
+                )
+            wide[c] = values.astype(SEVERITY)
+    if form == "wide":
+        return wide
+    long = wide.melt(
+        id_vars="study_id",
+        value_vars=list(LABEL_COLUMNS[1:]),
+        var_name="key",
+        value_name="severity",
+    )
+    pairs = {f"{c}_{lv}": (c, lv) for c in CONDITIONS for lv in LEVELS}
+    long["condition"] = [condition_name(pairs[k][0]) for k in long["key"]]
+    long["level"] = [level_name(pairs[k][1]) for k in long["key"]]
+    # Study by study, in the file's order of studies, conditions and levels.
+    order = {sid: i for i, sid in enumerate(dict.fromkeys(wide["study_id"]))}
+    long["_study"] = long["study_id"].map(order)
+    long["_key"] = long["key"].map({k: i for i, k in enumerate(pairs)})
+    long = long.sort_values(["_study", "_key"], kind="stable").reset_index(drop=True)
+    long["severity"] = long["severity"].astype(SEVERITY)
+    return long[["study_id", "condition", "level", "severity"]]
+
+
+def read_coordinates(root: str | os.PathLike[str], *, split: Split = "train") -> pd.DataFrame:
+    """Read ``train_label_coordinates.csv``: where each label point is.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root.
+    split : {"train", "test"}
+        The test split has no labels: with "test" the file is read if present, and an
+        empty table with the same columns is returned if not.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study_id``, ``series_id``, ``instance_number`` (int64), ``condition``,
+        ``level`` (str), ``x``, ``y`` (float64: column and row in the pixels of that
+        instance), one row per label point, in the file's order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing (split "train").
+    ValueError
+        If a column is missing, a number is malformed, or ``split`` is unknown.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from eda_helpers import make_sample_dataset
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = make_sample_dataset(tmp, n_studies=1)
+    ...     coords = read_coordinates(root)
+    >>> len(coords), coords.dtypes["instance_number"]
+    (25, dtype('int64'))
+    """
+    path = _path(root) / _csv_name(split, "label_coordinates")
+    if split == "test" and not path.exists():
+        dtypes = {c: np.int64 for c in _INTEGER_COLUMNS} | {c: np.float64 for c in _FLOAT_COLUMNS}
+        return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, object)) for c in COORDINATE_COLUMNS})
+    table = _read_csv(path, COORDINATE_COLUMNS, strings=("condition", "level"))
+    for column, names in (("condition", CONDITIONS), ("level", LEVELS)):
+        spell = condition_name if column == "condition" else level_name
+        table[column] = _spelled(path, column, table[column], [spell(n) for n in names])
+    return table
+
+
+def _spelled(path: Path, column: str, values: pd.Series, names: Sequence[str]) -> pd.Series:
+    """``values`` in the spelling of ``names``, whatever their case and separators.
+
+    Public corrected versions of the coordinates write "l4_l5" or "L4-L5" for "L4/L5"
+    and "spinal_canal_stenosis" for "Spinal Canal Stenosis": unless they are spelled
+    alike, their rows would silently match no label of :func:`read_labels`.
+    """
+    canonical = {re.sub(r"[^a-z0-9]", "", n.lower()): n for n in names}
+    keys = values.map(lambda v: re.sub(r"[^a-z0-9]", "", v.lower()) if isinstance(v, str) else "")
+    out = keys.map(canonical)
+    if out.isna().any():
+        raise _bad_lines(path, column, f"one of {', '.join(names)}", values[out.isna()])
+    return out.astype(values.dtype)
+
+
+# --------------------------------------------------------------------------- series
+
+
+def find_series(
+    root: str | os.PathLike[str],
+    study_id: int,
+    description: str,
+    *,
+    split: Split = "train",
+    descriptions: pd.DataFrame | None = None,
+) -> list[Path]:
+    """The folders of a study's series with a given description.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root.
+    study_id : int
+        The study.
+    description : str
+        A series description of the table, such as "Sagittal T1", "Sagittal T2/STIR"
+        or "Axial T2".
+    split : {"train", "test"}
+        Which images and descriptions file.
+    descriptions : pandas.DataFrame, optional
+        The table of :func:`read_descriptions`, when already read.
+
+    Returns
+    -------
+    list of Path
+        ``<root>/<split>_images/<study_id>/<series_id>``, one per matching series in
+        the order of the table: usually one, sometimes two (some studies have two
+        Axial T2 series), none when the study lacks that series. The folders are not
+        checked for existence.
+
+    Raises
+    ------
+    ValueError
+        If ``study_id`` is not in the table or ``description`` is none of the table's
+        descriptions.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from eda_helpers import make_sample_dataset
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = make_sample_dataset(tmp, n_studies=1)
+    ...     study = int(read_descriptions(root)["study_id"][0])
+    ...     [p.parent.name == str(study) for p in find_series(root, study, "Axial T2")]
+    [True]
+    """
+    table = read_descriptions(root, split=split) if descriptions is None else descriptions
+    known = list(dict.fromkeys(table["series_description"].dropna()))
+    if description not in known:
+        raise ValueError(
+            f"description: {description!r} is not a series description of the dataset; "
+            f"expected one of {', '.join(map(repr, known))}"
+        )
+    rows = table[table["study_id"] == study_id]
+    if rows.empty:
+        ids = list(dict.fromkeys(table["study_id"]))
+        raise ValueError(
+            f"study_id: {study_id!r} is not in {_csv_name(split, 'series_descriptions')}, "
+            f"which lists {len(ids)} studies (e.g. {', '.join(map(str, ids[:3]))}); "
+            f"pass one of them"
+        )
+    folder = _path(root) / f"{split}_images" / str(int(study_id))
+    matching = rows.loc[rows["series_description"] == description, "series_id"]
+    return [folder / str(int(s)) for s in matching]

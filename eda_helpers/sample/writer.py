@@ -1,0 +1,534 @@
+"""Plan, render and write the sample dataset's series and CSV files.
+
+Each series is planned in patient space (sagittal stacks across the spine, axial stacks
+angled along each disc), each slice is rendered from the phantom through its own geometry
+tags, and the files are written RLE Lossless, as the competition's are.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
+from pydicom.uid import MRImageStorage, RLELossless, generate_uid
+
+from .. import _checks
+from ..geometry import patient_to_pixel, slice_normal
+from ..vocabulary import (
+    CONDITIONS,
+    LABELLED_ON,
+    LEVELS,
+    SERIES_DESCRIPTIONS,
+    condition_name,
+    level_name,
+)
+from .phantom import (
+    _ENTROPY,
+    _FIRST_LABELLED_DISC,
+    _draw_severities,
+    _make_phantom,
+    _Phantom,
+    _rotation,
+    _study_rng,
+)
+from .rle import rle_encode_frame
+
+__all__ = ["SAMPLE_FORMAT", "make_sample_dataset"]
+
+SAMPLE_FORMAT = 1
+"""Version of what :func:`make_sample_dataset` writes; raised whenever its output changes."""
+
+_SIGNAL = {
+    "T1": np.array([0, 1000, 330, 420, 720, 120, 260, 300, 280, 150, 360, 140, 560, 150.0]),
+    "T2": np.array([0, 640, 230, 380, 420, 80, 320, 1050, 520, 1500, 420, 110, 340, 110.0]),
+}
+_NOISE_SD = 18.0
+
+
+def _ds_str(value: float, decimals: int) -> str:
+    """A DS value with at most ``decimals`` decimals, no trailing zeros, no "-0"."""
+    text = f"{round(float(value), decimals):.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+@dataclass
+class _Slice:
+    position: list[str]  # ImagePositionPatient as written
+    orientation: list[str]  # ImageOrientationPatient as written
+    stack: int = 0
+    instance_number: int = 0
+
+    @property
+    def ipp(self) -> NDArray[np.float64]:
+        return np.array([float(v) for v in self.position])
+
+    @property
+    def iop(self) -> NDArray[np.float64]:
+        return np.array([float(v) for v in self.orientation])
+
+
+@dataclass
+class _Series:
+    description: str
+    series_id: int
+    series_number: int
+    contrast: str  # "T1" or "T2"
+    rows: int
+    cols: int
+    pixel_spacing: tuple[float, float]
+    thickness: float
+    step: float
+    slices: list[_Slice]  # in geometric order within each stack
+    first_instance: int = 1
+    reversed_numbering: bool = False
+
+    def number(self) -> None:
+        """Assign InstanceNumbers from ``first_instance`` in acquisition order."""
+        if self.description == "Axial T2":
+            # Stacks from the head down, each stack from head to foot.
+            order = sorted(
+                range(len(self.slices)),
+                key=lambda i: (self.slices[i].stack, -i),
+            )
+        else:
+            order = list(range(len(self.slices)))
+            if self.reversed_numbering:
+                order.reverse()
+        for n, i in enumerate(order):
+            self.slices[i].instance_number = self.first_instance + n
+
+
+def _plane(
+    centre: NDArray, row: NDArray, col: NDArray, rows: int, cols: int, spacing: tuple
+) -> tuple[list[str], list[str]]:
+    """Tags of a slice whose image centre is at ``centre``."""
+    dr, dc = spacing
+    ipp = centre - (cols - 1) / 2 * dc * row - (rows - 1) / 2 * dr * col
+    return [_ds_str(v, 4) for v in ipp], [_ds_str(v, 6) for v in np.r_[row, col]]
+
+
+def _plan_sagittal(
+    phantom: _Phantom, rng: np.random.Generator, description: str, series_id: int, number: int
+) -> _Series:
+    rows, cols, ps = [(384, 384, 0.6875), (320, 320, 0.75), (384, 320, 0.6875)][
+        int(rng.integers(3))
+    ]
+    step = float(rng.choice([3.3, 3.6, 4.0]))
+    thickness = round(step - float(rng.choice([0.0, 0.3])), 1)
+    n = int(rng.integers(15, 18))
+    tilt = _rotation(0.0, *np.deg2rad(rng.uniform(-3, 3, 2)))
+    row = tilt @ np.array([0.0, 1.0, 0.0])  # anterior -> posterior
+    col = tilt @ np.array([0.0, 0.0, -1.0])  # head -> foot
+    normal = np.cross(row, col)  # about -x: towards the patient's right
+    s_mid = (phantom.s_disc[2] + phantom.s_disc[-1]) / 2
+    centre = phantom.to_patient(rng.uniform(-1.5, 1.5), 15 + rng.uniform(-5, 5), s_mid)
+    centre = centre + rng.uniform(-5, 5) * col
+    frac = rng.uniform(-0.3, 0.3)
+    slices = []
+    for k in range(n):
+        c = centre + (k - (n - 1) / 2 + frac) * step * normal
+        slices.append(_Slice(*_plane(c, row, col, rows, cols, (ps, ps))))
+    contrast = "T1" if description == "Sagittal T1" else "T2"
+    return _Series(description, series_id, number, contrast, rows, cols, (ps, ps),
+                   thickness, step, slices)  # fmt: skip
+
+
+def _plan_axial(
+    phantom: _Phantom, rng: np.random.Generator, series_id: int, number: int
+) -> _Series:
+    rows, cols, ps = [(256, 256, 0.703125), (320, 320, 0.5625), (320, 320, 0.625)][
+        int(rng.integers(3))
+    ]
+    step = 4.0
+    thickness = float(rng.choice([3.5, 4.0]))
+    # Consecutive discs grouped into 2 or 3 stacks, each angled to its discs.
+    partitions = [(2, 3), (3, 2), (1, 2, 2), (2, 1, 2), (2, 2, 1), (1, 1, 3), (3, 1, 1)]
+    sizes = partitions[int(rng.integers(len(partitions)))]
+    slices: list[_Slice] = []
+    first = 0
+    for stack, size in enumerate(sizes):
+        discs = range(_FIRST_LABELLED_DISC + first, _FIRST_LABELLED_DISC + first + size)
+        first += size
+        s_discs = [float(phantom.s_disc[d]) for d in discs]
+        normal = np.mean([phantom.axis(s) for s in s_discs], axis=0)
+        normal /= np.linalg.norm(normal)
+        lateral = phantom.rotation[:, 0]
+        row = lateral - (lateral @ normal) * normal
+        row /= np.linalg.norm(row)
+        col = np.cross(normal, row)  # anterior -> posterior
+        centres = [phantom.to_patient(0.0, 0.0, s) for s in s_discs]
+        offsets = [float(c @ normal) for c in centres]
+        lo, hi = min(offsets) - 8, max(offsets) + 8
+        n = round((hi - lo) / step) + 1
+        mid = (lo + hi) / 2 + rng.uniform(-1, 1)
+        fov = phantom.to_patient(rng.uniform(-3, 3), 18 + rng.uniform(-4, 4), np.mean(s_discs))
+        for k in range(n):
+            o = mid + (k - (n - 1) / 2) * step
+            c = fov + (o - fov @ normal) * normal
+            slices.append(_Slice(*_plane(c, row, col, rows, cols, (ps, ps)), stack=stack))
+    return _Series("Axial T2", series_id, number, "T2", rows, cols, (ps, ps), thickness,
+                   step, slices)  # fmt: skip
+
+
+@dataclass
+class _Study:
+    study_id: int
+    severities: dict[str, list[str]]
+    phantom: _Phantom
+    series: list[_Series]
+
+
+def _plan_study(study_id: int, series_ids: Sequence[int]) -> _Study:
+    severities = _draw_severities(study_id)
+    phantom = _make_phantom(study_id, severities)
+    rng = _study_rng(study_id, 3)
+    numbers = sorted(int(v) for v in rng.choice(np.arange(1, 13), 3, replace=False))
+    series = [
+        _plan_sagittal(phantom, rng, "Sagittal T1", series_ids[0], numbers[0]),
+        _plan_sagittal(phantom, rng, "Sagittal T2/STIR", series_ids[1], numbers[1]),
+        _plan_axial(phantom, rng, series_ids[2], numbers[2]),
+    ]
+    for s in series:
+        if rng.random() < 0.25:
+            s.first_instance = int(rng.integers(2, 20))
+        if s.description != "Axial T2":
+            s.reversed_numbering = bool(rng.random() < 0.35)
+    return _Study(study_id, severities, phantom, series)
+
+
+def _has_severe_canal(study_id: int) -> bool:
+    return "Severe" in _draw_severities(study_id)["spinal_canal_stenosis"]
+
+
+def _plan_dataset(n_studies: int, seed: int) -> list[_Study]:
+    rng = np.random.default_rng([seed, 20240508])
+    ids = np.unique(rng.integers(4_000_000, 4_290_000_000, size=4 * n_studies))
+    study_ids = [int(v) for v in rng.permutation(ids)[:n_studies]]
+    # Every dataset shows a severe spinal canal stenosis (about 1 study in 5 has one): the
+    # last study is swapped for the next id drawn that has one. A study's content depends
+    # on its id alone, so this choice of ids leaves sample_landmarks() right.
+    if not any(_has_severe_canal(v) for v in study_ids):
+        while True:
+            candidate = int(rng.integers(4_000_000, 4_290_000_000))
+            if candidate not in study_ids and _has_severe_canal(candidate):
+                study_ids[-1] = candidate
+                break
+    study_ids.sort()
+    series_ids = rng.permutation(
+        np.unique(rng.integers(1_000_000, 4_290_000_000, size=6 * n_studies))
+    )[: 3 * n_studies]
+    studies = [
+        _plan_study(sid, [int(v) for v in series_ids[3 * i : 3 * i + 3]])
+        for i, sid in enumerate(study_ids)
+    ]
+    # Every dataset shows every quirk at least once, whatever its size and seed.
+    all_series = [s for st in studies for s in st.series]
+    if all(s.first_instance == 1 for s in all_series):
+        all_series[int(rng.integers(len(all_series)))].first_instance = int(rng.integers(2, 20))
+    sagittal = [s for s in all_series if s.description != "Axial T2"]
+    flags = [s.reversed_numbering for s in sagittal]
+    if not any(flags) or all(flags):
+        sagittal[int(rng.integers(len(sagittal)))].reversed_numbering = not flags[0]
+        if all(s.reversed_numbering == flags[0] for s in sagittal):  # pragma: no cover
+            sagittal[0].reversed_numbering = not flags[0]
+    for s in all_series:
+        s.number()
+    return studies
+
+
+# ---------------------------------------------------------------------- rendering
+
+
+def _render(phantom: _Phantom, series: _Series, sl: _Slice, rng: np.random.Generator) -> NDArray:
+    rows, cols = series.rows, series.cols
+    dr, dc = series.pixel_spacing
+    iop = sl.iop
+    # The slice is a plane, so its local coordinates are sums of a row and a column term.
+    origin = phantom.to_local(sl.ipp)[0]
+    along_row = phantom.rotation.T @ iop[:3] * dc
+    along_col = phantom.rotation.T @ iop[3:] * dr
+    r = np.arange(rows, dtype=np.float32)[:, None]
+    c = np.arange(cols, dtype=np.float32)[None, :]
+    x, y, z = (
+        (
+            np.float32(origin[i]) + c * np.float32(along_row[i]) + r * np.float32(along_col[i])
+        ).reshape(-1)
+        for i in range(3)
+    )
+    tissue, t = phantom.tissue_local(x, y, z)
+    img = _SIGNAL[series.contrast][tissue.reshape(rows, cols)].astype(np.float32)
+    # A little partial volume: a [1, 2, 1] blur along rows and columns.
+    p = np.pad(img, 1, mode="edge")
+    img = (p[:-2, 1:-1] + 2 * p[1:-1, 1:-1] + p[2:, 1:-1]) / 4
+    p = np.pad(img, 1, mode="edge")
+    img = (p[1:-1, :-2] + 2 * p[1:-1, 1:-1] + p[1:-1, 2:]) / 4
+    # The spine coil lies under the patient's back: posterior tissue is brighter.
+    img = img * (0.85 + 0.3 / (1 + np.exp(-(t.reshape(rows, cols) - 20) / 40)))
+    # Magnitude images: Rician noise.
+    noise = rng.normal(0, _NOISE_SD, (2, rows, cols)).astype(np.float32)
+    return np.clip(np.rint(np.hypot(img + noise[0], noise[1])), 0, 4095).astype(np.uint16)
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def _uid(*parts: object) -> str:
+    return generate_uid(entropy_srcs=[_ENTROPY, *map(str, parts)])
+
+
+def _dataset(study: _Study, series: _Series, sl: _Slice, window: tuple[int, int]) -> Dataset:
+    sop_uid = _uid("sop", study.study_id, series.series_id, sl.instance_number)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = MRImageStorage
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = RLELossless
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND"]
+    ds.SOPClassUID = MRImageStorage
+    ds.SOPInstanceUID = sop_uid
+    ds.StudyDate = ""
+    ds.StudyTime = ""
+    ds.AccessionNumber = ""
+    ds.Modality = "MR"
+    ds.Manufacturer = "eda_helpers synthetic phantom"
+    ds.ReferringPhysicianName = ""
+    ds.SeriesDescription = series.description
+    ds.PatientName = ""
+    ds.PatientID = str(study.study_id)
+    ds.PatientBirthDate = ""
+    ds.PatientSex = ""
+    ds.BodyPartExamined = "LSPINE"
+    ds.ScanningSequence = "SE"
+    ds.SequenceVariant = "SK"
+    ds.ScanOptions = ""
+    ds.MRAcquisitionType = "2D"
+    ds.SliceThickness = _ds_str(series.thickness, 3)
+    ds.RepetitionTime = "600" if series.contrast == "T1" else "3500"
+    ds.EchoTime = "10" if series.contrast == "T1" else "100"
+    ds.EchoTrainLength = 3 if series.contrast == "T1" else 17
+    ds.MagneticFieldStrength = "1.5"
+    ds.SpacingBetweenSlices = _ds_str(series.step, 3)
+    ds.PatientPosition = "HFS"
+    ds.StudyInstanceUID = _uid("study", study.study_id)
+    ds.SeriesInstanceUID = _uid("series", study.study_id, series.series_id)
+    ds.StudyID = ""
+    ds.SeriesNumber = series.series_number
+    ds.InstanceNumber = sl.instance_number
+    ds.ImagePositionPatient = sl.position
+    ds.ImageOrientationPatient = sl.orientation
+    ds.FrameOfReferenceUID = _uid("frame of reference", study.study_id)
+    ds.PositionReferenceIndicator = ""
+    centre = sl.ipp + (series.cols - 1) / 2 * series.pixel_spacing[1] * sl.iop[:3]
+    centre = centre + (series.rows - 1) / 2 * series.pixel_spacing[0] * sl.iop[3:]
+    ds.SliceLocation = _ds_str(centre @ slice_normal(sl.iop), 4)
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = series.rows
+    ds.Columns = series.cols
+    ds.PixelSpacing = [_ds_str(v, 6) for v in series.pixel_spacing]
+    ds.BitsAllocated = 16
+    ds.BitsStored = 12
+    ds.HighBit = 11
+    ds.PixelRepresentation = 0
+    ds.WindowCenter = str(window[0])
+    ds.WindowWidth = str(window[1])
+    ds.RescaleIntercept = "0"
+    ds.RescaleSlope = "1"
+    ds.RescaleType = "US"
+    return ds
+
+
+def _write_series(study: _Study, series: _Series, folder: Path) -> None:
+    rng = _study_rng(study.study_id, 10 + SERIES_DESCRIPTIONS.index(series.description))
+    images = [_render(study.phantom, series, sl, rng) for sl in series.slices]
+    mid = images[len(images) // 2]
+    lo, hi = np.percentile(mid, [1, 99.5])
+    window = (round((lo + hi) / 2), max(1, round(hi - lo)))
+    folder.mkdir(parents=True)
+    for sl, img in zip(series.slices, images, strict=True):
+        ds = _dataset(study, series, sl, window)
+        ds.PixelData = encapsulate([rle_encode_frame(img)])
+        elem = ds["PixelData"]
+        elem.VR = "OB"
+        elem.is_undefined_length = True
+        ds.save_as(folder / f"{sl.instance_number}.dcm", enforce_file_format=True)
+
+
+def _label_rows(study: _Study) -> list[list[object]]:
+    """Label coordinates: each landmark projected into the slice nearest to it."""
+    by_desc = {s.description: s for s in study.series}
+    rows = []
+    for condition in CONDITIONS:
+        series = by_desc[LABELLED_ON[condition]]
+        for i, level in enumerate(LEVELS):
+            point = study.phantom.landmark(condition, i)
+            best = (np.inf, 0, 0.0, 0.0)
+            for sl in series.slices:
+                x, y, dist = patient_to_pixel(point, sl.ipp, sl.iop, series.pixel_spacing)[0]
+                if abs(dist) < best[0]:
+                    best = (abs(dist), sl.instance_number, x, y)
+            _, instance, x, y = best
+            rows.append([
+                study.study_id, series.series_id, instance,
+                condition_name(condition), level_name(level),
+                round(float(x), 6), round(float(y), 6),
+            ])  # fmt: skip
+    return rows
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+_OUTPUTS = (
+    "train_images",
+    "train_series_descriptions.csv",
+    "train.csv",
+    "train_label_coordinates.csv",
+)
+
+
+def make_sample_dataset(
+    root: str | os.PathLike[str],
+    *,
+    n_studies: int = 3,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Write a small synthetic dataset in the layout of the competition.
+
+    Writes into ``root``::
+
+        train_images/<study_id>/<series_id>/<instance_number>.dcm
+        train_series_descriptions.csv   study_id, series_id, series_description
+        train.csv                       study_id + 25 <condition>_<level> columns
+        train_label_coordinates.csv     study_id, series_id, instance_number,
+                                        condition, level, x, y
+
+    Each study has a "Sagittal T1" (foraminal labels), a "Sagittal T2/STIR" (spinal
+    canal labels) and an "Axial T2" series (subarticular labels) of a synthetic lumbar
+    spine; the files are 12-bit MONOCHROME2 MR images stored as RLE Lossless. The
+    quirks of the real data are there on purpose; see the module's docstring. The
+    output depends only on ``n_studies`` and ``seed``: two runs give identical bytes
+    with the same numpy and pydicom. (numpy keeps the streams of ``Generator`` methods fixed only
+    within one version; the tests pin the digests of the CSV files of ``seed=0``, so
+    that a numpy whose streams differ is noticed and :data:`SAMPLE_FORMAT` raised.)
+
+    The files are written into a hidden temporary folder inside ``root`` and moved
+    into place at the end, the CSV files last, so a run cut short leaves no dataset that
+    looks complete (at worst a hidden ``.sample-*`` folder to delete).
+
+    Parameters
+    ----------
+    root : path-like
+        Folder to write into; created if missing.
+    n_studies : int, default 3
+        Number of studies (at least 1). Three take a few seconds.
+    seed : int, default 0
+        Seed (at least 0) of the study and series ids, the anatomy, the labels and the
+        noise.
+    overwrite : bool, default False
+        Replace an existing ``train_images/`` and CSV files in ``root``. Without it,
+        finding any of them is an error.
+    progress : bool, default False
+        Show a progress bar (``tqdm.auto``) over the studies.
+
+    Returns
+    -------
+    Path
+        ``root``.
+
+    Raises
+    ------
+    TypeError
+        If ``n_studies`` or ``seed`` is not an integer.
+    ValueError
+        If ``n_studies < 1`` or ``seed < 0``.
+    FileExistsError
+        If ``root`` holds a non-empty ``train_images/`` or one of the CSV files and
+        ``overwrite`` is False, or if ``root`` is a file.
+
+    See Also
+    --------
+    sample_landmarks : the true 3-D positions of the discs and labelled points.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = make_sample_dataset(tmp, n_studies=1, seed=0)
+    ...     sorted(p.name for p in root.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['train.csv', 'train_images', 'train_label_coordinates.csv',
+     'train_series_descriptions.csv']
+    """
+    n_studies = _checks.integer("n_studies", n_studies, minimum=1)
+    seed = _checks.integer("seed", seed, minimum=0)
+    root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise FileExistsError(f"root: {root} is a file, not a folder; pass a folder path")
+    root.mkdir(parents=True, exist_ok=True)
+    images = root / "train_images"
+    found = [
+        name
+        for name in _OUTPUTS
+        if (root / name).exists()
+        and not (name == "train_images" and images.is_dir() and not any(images.iterdir()))
+    ]
+    if found and not overwrite:
+        raise FileExistsError(
+            f"root: {root} already holds {', '.join(found)}; refusing to write the sample "
+            f"dataset over it. Pass overwrite=True (--overwrite on the command line) to "
+            f"replace them, or choose an empty folder."
+        )
+
+    studies = _plan_dataset(n_studies, seed)
+    tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=root))
+    try:
+        iterator = studies
+        if progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(studies, desc="sample studies", unit="study")
+        for study in iterator:
+            for series in study.series:
+                folder = tmp / "train_images" / str(study.study_id) / str(series.series_id)
+                _write_series(study, series, folder)
+        _write_csv(
+            tmp / "train_series_descriptions.csv",
+            ["study_id", "series_id", "series_description"],
+            [[st.study_id, s.series_id, s.description] for st in studies for s in st.series],
+        )
+        _write_csv(
+            tmp / "train.csv",
+            ["study_id"] + [f"{c}_{lv}" for c in CONDITIONS for lv in LEVELS],
+            [[st.study_id] + [v for c in CONDITIONS for v in st.severities[c]] for st in studies],
+        )
+        _write_csv(
+            tmp / "train_label_coordinates.csv",
+            ["study_id", "series_id", "instance_number", "condition", "level", "x", "y"],
+            [row for st in studies for row in _label_rows(st)],
+        )
+        # Swap in: the old images aside, the new ones in place, the CSV files last.
+        if images.exists() or images.is_symlink():
+            os.replace(images, tmp / "old_train_images")
+        os.replace(tmp / "train_images", images)
+        for name in _OUTPUTS[1:]:
+            os.replace(tmp / name, root / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root
