@@ -30,6 +30,7 @@ __all__ = [
     "irregular_steps",
     "mean_step",
     "patient_to_pixel",
+    "pixel_to_patient",
     "plane_name",
     "reference_line",
     "same_orientation",
@@ -184,6 +185,42 @@ def patient_to_pixel(
         position, dtype=np.float64
     ).reshape(3)
     return np.stack([rel @ row / dc, rel @ col / dr, rel @ slice_normal(orientation)], axis=1)
+
+
+def pixel_to_patient(
+    xy: ArrayLike,
+    position: ArrayLike,
+    orientation: ArrayLike,
+    pixel_spacing: ArrayLike,
+) -> NDArray[np.float64]:
+    """Patient coordinates (mm) of pixel points ``(x, y)`` of one image.
+
+    The inverse of :func:`patient_to_pixel` for points on the image plane: ``x`` is the
+    column and ``y`` the row (the competition's label convention), fractional allowed.
+    PixelSpacing is (row spacing, column spacing): ``x`` steps along the row cosine by
+    the column spacing, ``y`` along the column cosine by the row spacing.
+
+    Parameters
+    ----------
+    xy : array_like, shape (n, 2) or (2,)
+        Column and row of each point.
+    position, orientation, pixel_spacing : array_like
+        ImagePositionPatient, ImageOrientationPatient and PixelSpacing of the image.
+
+    Returns
+    -------
+    ndarray, shape (n, 3)
+
+    Examples
+    --------
+    >>> pixel_to_patient([3, 1], [10, 20, 30], [1, 0, 0, 0, 1, 0], [0.5, 0.25])
+    array([[10.75, 20.5 , 30.  ]])
+    """
+    row, col = _cosines(orientation)
+    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
+    pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    origin = np.asarray(position, dtype=np.float64).reshape(3)
+    return origin + pts[:, :1] * dc * row + pts[:, 1:] * dr * col
 
 
 def same_orientation(a: ArrayLike, b: ArrayLike, *, atol: float = 1e-3) -> bool:
