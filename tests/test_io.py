@@ -701,10 +701,11 @@ def test_failed_decoder_suggests_another(tmp_path):
 
 
 def test_file_cut_between_header_and_pixel_reads(tmp_path, rng):
-    from eda_helpers.io import _read_header, _read_native
+    from eda_helpers._header import read_header
+    from eda_helpers.io import _read_native
 
     path = make_mr(tmp_path / "a.dcm", rng.integers(0, 4096, (4, 4), dtype=np.uint16))
-    header = _read_header(path)
+    header = read_header(path)
     path.write_bytes(path.read_bytes()[:-10])  # another process truncates it meanwhile
     with pytest.raises(SeriesError, match=r"a\.dcm: the pixel data is truncated \(22 of 32"):
         _read_native(np.empty((4, 4), np.int16), header)
