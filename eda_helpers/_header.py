@@ -27,12 +27,19 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     MediaStorageDirectoryStorage,
+    RLELossless,
 )
 
-__all__ = ["SeriesError", "SliceHeader", "encapsulated_problem", "read_header"]
+__all__ = [
+    "DamagedFileError",
+    "SeriesError",
+    "SliceHeader",
+    "encapsulated_problem",
+    "read_header",
+]
 
 # Acquisition tags that may separate stacks sharing the same positions.
-SPLIT_TAGS = ("EchoNumbers", "TemporalPositionIdentifier", "AcquisitionNumber")
+SPLIT_TAGS = ("EchoNumbers", "TemporalPositionIdentifier", "AcquisitionNumber", "StackID")
 
 
 class SeriesError(ValueError):
@@ -89,7 +96,19 @@ class SliceHeader:
     value_length : int
         Length of the PixelData value; -1 for undefined length (encapsulated data).
     split_tags : dict
-        EchoNumbers, TemporalPositionIdentifier and AcquisitionNumber, where present.
+        EchoNumbers, TemporalPositionIdentifier and AcquisitionNumber (for enhanced
+        multi-frame files also StackID), where present.
+    frame : int
+        Index of this slice's frame in a multi-frame file, or of its tile in a
+        Siemens MOSAIC image; 0 for a single-frame file.
+    frames : int
+        NumberOfFrames of the file.
+    mosaic_tiles : int
+        Tiles per row (and column) of a MOSAIC image, 0 for other images: ``rows``
+        and ``cols`` are then those of one tile.
+    notes : tuple of str
+        Soft problems found in the header (a malformed window, padding after the
+        pixel data), each naming the file; the Volume's notes repeat them.
     """
 
     path: Path
@@ -117,6 +136,10 @@ class SliceHeader:
     value_offset: int | None  # where the PixelData value starts, when it can be seeked
     value_length: int  # -1 for undefined length (encapsulated data)
     split_tags: dict[str, str] = field(default_factory=dict)
+    frame: int = 0
+    frames: int = 1
+    mosaic_tiles: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def stored_range(self) -> tuple[int, int]:
@@ -136,6 +159,7 @@ class SliceHeader:
 # in implicit VR carry no VR, and anonymisers sometimes rewrite VRs as UN).
 _TAGS: dict[int, tuple[str, str]] = {
     0x00080005: ("SpecificCharacterSet", "CS"),
+    0x00080008: ("ImageType", "CS"),
     0x00080016: ("SOPClassUID", "UI"),
     0x00080060: ("Modality", "CS"),
     0x0008103E: ("SeriesDescription", "LO"),
@@ -164,6 +188,17 @@ _TAGS: dict[int, tuple[str, str]] = {
     0x00281053: ("RescaleSlope", "DS"),
 }
 _PIXEL_DATA = 0x7FE00010
+# Multi-frame SOP classes whose geometry lives in per-frame functional groups.
+_ENHANCED_SOP_CLASSES = frozenset(
+    (
+        "1.2.840.10008.5.1.4.1.1.2.1",  # Enhanced CT Image Storage
+        "1.2.840.10008.5.1.4.1.1.2.2",  # Legacy Converted Enhanced CT
+        "1.2.840.10008.5.1.4.1.1.4.1",  # Enhanced MR Image Storage
+        "1.2.840.10008.5.1.4.1.1.4.4",  # Legacy Converted Enhanced MR
+        "1.2.840.10008.5.1.4.1.1.130",  # Enhanced PET Image Storage
+        "1.2.840.10008.5.1.4.1.1.128.1",  # Legacy Converted Enhanced PET
+    )
+)
 _MODALITY_LUT_SEQUENCE = 0x00283000
 _LONG_VRS = frozenset(
     (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV", b"UV")
@@ -353,7 +388,7 @@ def _scan_pydicom(path: Path) -> dict[str, Any] | str:
         except InvalidDicomError:
             return "not DICOM"
         except Exception as exc:
-            raise SeriesError(
+            raise DamagedFileError(
                 f"{path}: unreadable DICOM file ({type(exc).__name__}: {exc}); it is "
                 f"probably truncated or damaged: copy it again or leave it out"
             ) from exc
@@ -362,10 +397,10 @@ def _scan_pydicom(path: Path) -> dict[str, Any] | str:
         size = os.fstat(fp.fileno()).st_size
 
     meta = getattr(ds, "file_meta", None) or pydicom.Dataset()
-    sop = str(meta.get("MediaStorageSOPClassUID") or ds.get("SOPClassUID") or "")
+    sop = str(_get(ds, 0x00080016, path, meta, 0x00020002) or "")
     if sop == MediaStorageDirectoryStorage:
         return "DICOMDIR"
-    ts = UID(meta.get("TransferSyntaxUID") or ExplicitVRLittleEndian)
+    ts = UID(str(_get(meta, 0x00020010, path) or ExplicitVRLittleEndian))
     if not ts.is_transfer_syntax:
         raise SeriesError(
             f"{path}: its Transfer Syntax UID {str(ts)!r} is not one pydicom knows, so its "
@@ -422,7 +457,7 @@ def _scan_pydicom(path: Path) -> dict[str, Any] | str:
             continue
         converted = not isinstance(item.value, bytes) or item.VR not in (None, vr, "UN")
         if keyword == "SeriesDescription" or converted:
-            values[keyword] = _norm_value(ds[tag].value)  # converted by pydicom
+            values[keyword] = _norm_value(_get(ds, tag, path))  # converted by pydicom
         else:
             values[keyword] = _decode_value(item.value, vr, bool(little))
     values.update(
@@ -437,37 +472,103 @@ def _scan_pydicom(path: Path) -> dict[str, Any] | str:
     return values
 
 
-def _floats(values: dict[str, Any], keyword: str, n: int) -> tuple[float, ...] | None:
-    """The n numbers of a decimal tag, or None when missing, empty or malformed."""
+class DamagedFileError(SeriesError):
+    """A file that claims to be a DICOM image but whose bytes or values are damaged.
+
+    :func:`eda_helpers.read_series` skips such files with a warning by default
+    (``on_damaged="warn"``) and refuses them with ``on_damaged="error"``; files that
+    are sound but unsupported raise a plain :class:`SeriesError` instead.
+    """
+
+
+_FIX = "the file is damaged: copy it again or leave it out"
+
+
+def _damaged(path: Path, keyword: str, raw: Any, rule: str) -> DamagedFileError:
+    shown = "\\".join(raw) if isinstance(raw, list) else raw
+    return DamagedFileError(f"{path}: {keyword} {shown!r} {rule}; {_FIX}")
+
+
+def _get(
+    ds: pydicom.Dataset,
+    tag: int,
+    path: Path,
+    fallback: pydicom.Dataset | None = None,
+    fallback_tag: int = 0,
+) -> Any:
+    """A tag's value converted by pydicom; a damaged value (an unknown VR, a value of
+    the wrong VR) is a :class:`DamagedFileError` naming the tag, not pydicom's error."""
+    for where, t in ((fallback, fallback_tag), (ds, tag)) if fallback is not None else ((ds, tag),):
+        try:
+            value = where.get(t)
+            value = None if value is None else value.value
+        except Exception as exc:
+            keyword = pydicom.datadict.keyword_for_tag(t) or "a tag"
+            raise DamagedFileError(
+                f"{path}: ({t >> 16:04X},{t & 0xFFFF:04X}) {keyword} cannot be read "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())}); {_FIX}"
+            ) from exc
+        if value:
+            return value
+    return None
+
+
+def _floats(values: dict[str, Any], keyword: str, n: int, path: Path) -> tuple[float, ...] | None:
+    """The n finite numbers of a decimal tag; None when missing or empty, else an error."""
     v = values.get(keyword)
-    if not isinstance(v, list) or len(v) != n:
+    if v is None or v == []:
         return None
     try:
-        out = tuple(float(x) for x in v)
+        out = tuple(float(x) for x in v) if isinstance(v, list) else ()
     except ValueError:
-        return None
-    return out if all(np.isfinite(out)) else None
+        out = ()
+    if len(out) != n or not all(np.isfinite(out)):
+        raise _damaged(path, keyword, v, f"is not {n} finite decimal numbers (DS)")
+    return out
 
 
-def _first_float(values: dict[str, Any], keyword: str) -> float | None:
+def _first_float(
+    values: dict[str, Any], keyword: str, path: Path, notes: list[str] | None = None
+) -> float | None:
+    """The first number of a decimal tag; None when missing or empty.
+
+    A malformed value is an error, or, when ``notes`` is given (tags that only
+    inform the display), None with a note.
+    """
     v = values.get(keyword)
     if isinstance(v, int):
         return float(v)
-    try:
-        out = float(v[0]) if v else None
-    except ValueError:
+    if not v:
         return None
-    return out if out is not None and np.isfinite(out) else None
+    try:
+        out = float(v[0])
+    except ValueError:
+        out = float("nan")
+    if np.isfinite(out):
+        return out
+    if notes is None:
+        raise _damaged(path, keyword, v, "is not a finite decimal number (DS)")
+    shown = "\\".join(v)
+    notes.append(f"{path.name}: {keyword} {shown!r} is not a number: ignored")
+    return None
 
 
-def _integer(values: dict[str, Any], keyword: str, default: int | None = None) -> int | None:
+def _integer(
+    values: dict[str, Any], keyword: str, path: Path, default: int | None = None
+) -> int | None:
+    """A whole-number tag (IS or US); ``default`` when missing, an error when not whole."""
     v = values.get(keyword)
     if isinstance(v, int):
         return v
-    try:
-        return int(float(v[0])) if v else default
-    except ValueError:
+    if not v:
         return default
+    try:
+        out = float(v[0])
+    except ValueError:
+        out = float("nan")
+    if not out.is_integer():  # also NaN and inf
+        raise _damaged(path, keyword, v, "is not a whole number (IS)")
+    return int(out)
 
 
 def _text(values: dict[str, Any], keyword: str) -> str:
@@ -475,35 +576,69 @@ def _text(values: dict[str, Any], keyword: str) -> str:
     return "\\".join(v) if isinstance(v, list) else ""
 
 
-def read_header(path: Path) -> SliceHeader | str:
-    """Parse one file up to its pixel data; return a reason string to skip it."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
+def read_header(path: Path) -> list[SliceHeader] | str:
+    """The slices of one file (one, or one per frame or mosaic tile), or why it is skipped.
+
+    Returns a reason string for files that hold no image ("not DICOM", "no pixel
+    data", "DICOMDIR", "not a regular file"). Raises :class:`DamagedFileError` for a
+    damaged file, :class:`SeriesError` for one that is sound but unsupported.
+    """
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
         return "not a regular file"  # a FIFO would block the read forever
+    if st.st_size == 0:
+        raise DamagedFileError(f"{path}: the file is empty (0 bytes); {_FIX}")
     try:
         values = _scan_fast(path)
     except (_Unparsed, struct.error, UnicodeDecodeError):
         values = _scan_pydicom(path)  # type: ignore[assignment]
     if isinstance(values, str):
         return values
-    return _make_header(path, values)
+    try:
+        header = _make_header(path, values)
+    except SeriesError:
+        raise
+    except Exception as exc:  # a value no rule above foresaw: still the file's fault
+        raise DamagedFileError(
+            f"{path}: unreadable header ({type(exc).__name__}: {exc}); {_FIX}"
+        ) from exc
+    frames = _integer(values, "NumberOfFrames", path, 1) or 1
+    image_type = values.get("ImageType") or []
+    if frames > 1 or values["_sop"] in _ENHANCED_SOP_CLASSES:
+        from . import _multiframe
+
+        return _multiframe.expand(header, _dataset(path))
+    if "MOSAIC" in [t.upper() for t in image_type if isinstance(t, str)]:
+        from . import _mosaic
+
+        return _mosaic.expand(header, _dataset(path))
+    return [header]
+
+
+def _dataset(path: Path) -> pydicom.Dataset:
+    """The whole header of a file, for the rare layouts that need more than the tags."""
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception as exc:
+        raise DamagedFileError(
+            f"{path}: unreadable DICOM header ({type(exc).__name__}: {exc}); {_FIX}"
+        ) from exc
 
 
 def _make_header(path: Path, values: dict[str, Any]) -> SliceHeader:
-    rows, cols = _integer(values, "Rows"), _integer(values, "Columns")
-    bits_allocated = _integer(values, "BitsAllocated")
+    rows = _integer(values, "Rows", path)
+    cols = _integer(values, "Columns", path)
+    bits_allocated = _integer(values, "BitsAllocated", path)
     if not rows or not cols or not bits_allocated:
-        raise SeriesError(
-            f"{path}: the file holds PixelData but lacks Rows, Columns or BitsAllocated, "
-            f"so its pixels cannot be laid out; the file is damaged"
+        raise DamagedFileError(
+            f"{path}: the file holds PixelData but lacks Rows, Columns or BitsAllocated "
+            f"(or one of them is 0), so its pixels cannot be laid out; {_FIX}"
         )
-    frames = _integer(values, "NumberOfFrames", 1) or 1
-    spp = _integer(values, "SamplesPerPixel", 1)
+    frames = _integer(values, "NumberOfFrames", path, 1)
+    if frames is None or frames < 1:
+        raise _damaged(path, "NumberOfFrames", values.get("NumberOfFrames"), "is not >= 1")
+    spp = _integer(values, "SamplesPerPixel", path, 1)
     photometric = _text(values, "PhotometricInterpretation") or "MONOCHROME2"
-    if frames != 1:
-        raise SeriesError(
-            f"{path}: multi-frame files ({frames} frames) are not supported; "
-            f"this reader expects one file per slice"
-        )
     if spp != 1 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
         raise SeriesError(
             f"{path}: only greyscale images (MONOCHROME1/2, one sample per pixel) are "
@@ -512,60 +647,113 @@ def _make_header(path: Path, values: dict[str, Any]) -> SliceHeader:
         )
     if bits_allocated not in (8, 16, 32):
         raise SeriesError(f"{path}: BitsAllocated {bits_allocated} is not supported (8, 16 or 32)")
-    bits_stored = _integer(values, "BitsStored", bits_allocated) or bits_allocated
-    bits_stored = min(max(bits_stored, 1), bits_allocated)
+    bits_stored = _integer(values, "BitsStored", path, bits_allocated)
+    if bits_stored is None or not 1 <= bits_stored <= bits_allocated:
+        raise _damaged(
+            path,
+            "BitsStored",
+            values.get("BitsStored"),
+            f"is not between 1 and BitsAllocated ({bits_allocated})",
+        )
+    representation = _integer(values, "PixelRepresentation", path, 0)
+    if representation not in (0, 1):
+        raise _damaged(
+            path,
+            "PixelRepresentation",
+            values.get("PixelRepresentation"),
+            "is neither 0 (unsigned) nor 1 (signed)",
+        )
 
+    ts: UID = values["_ts"]
     value_offset, value_length, size = (
         values["_value_offset"],
         values["_value_length"],
         values["_size"],
     )
-    if value_offset is not None and value_length < 0 and not values["_ts"].is_compressed:
-        raise SeriesError(
+    notes: list[str] = []
+    need = rows * cols * bits_allocated // 8 * frames
+    laid_out = (
+        f"{rows}x{cols} pixels of {bits_allocated} bits"
+        + (f" x {frames} frames" if frames > 1 else "")
+        + f" need {need} bytes"
+    )
+    if value_offset is not None and value_length < 0 and not ts.is_compressed:
+        raise DamagedFileError(
             f"{path}: its PixelData has undefined length (encapsulated) but its transfer "
-            f"syntax {values['_ts'].name} is uncompressed, so the pixels cannot be "
-            f"located; the file is damaged: leave it out"
+            f"syntax {ts.name} is uncompressed, so the pixels cannot be located; {_FIX}"
         )
     if value_offset is not None and value_length >= 0:
-        need = rows * cols * bits_allocated // 8
-        if value_offset + value_length > size or value_length < need:
-            have = max(0, min(value_length, size - value_offset))
-            raise SeriesError(
-                f"{path}: the pixel data is truncated: {rows}x{cols} pixels of "
-                f"{bits_allocated} bits need {need} bytes but the file holds {have}; "
-                f"copy the file again or leave it out"
+        have = max(0, min(value_length, size - value_offset))
+        if have < need:
+            raise DamagedFileError(
+                f"{path}: the pixel data is truncated: {laid_out} but the file holds {have}; {_FIX}"
+            )
+        if have - need >= need // frames:
+            raise DamagedFileError(
+                f"{path}: PixelData holds {have} bytes, at least one frame more than "
+                f"Rows x Columns x BitsAllocated/8 x NumberOfFrames: {laid_out}; Rows, "
+                f"Columns, BitsAllocated or NumberOfFrames is wrong: {_FIX}"
+            )
+        if have - need > 1:  # one byte pads an odd length to an even one
+            notes.append(f"{path.name}: {have - need} bytes after the pixel data ignored")
+        if value_length > size - value_offset:
+            notes.append(
+                f"{path.name}: PixelData length {value_length} runs past the end of the "
+                f"file, which holds every byte of the pixels"
+            )
+    if value_length < 0 and ts.is_compressed:
+        # Memory is reserved before decoding: refuse sizes the data cannot hold. An RLE
+        # byte pair decodes to at most 128 bytes; other codecs get a generous bound.
+        data = size - (value_offset or 0)
+        bound = 64 * data if ts == RLELossless else max(1024 * data, 1 << 30)
+        if need > bound:
+            raise DamagedFileError(
+                f"{path}: {laid_out}, more than {data} bytes of {ts.name} data can hold "
+                f"(at most {bound}); Rows, Columns or NumberOfFrames is wrong: {_FIX}"
             )
 
-    center = _first_float(values, "WindowCenter")
-    width = _first_float(values, "WindowWidth")
-    slope = _first_float(values, "RescaleSlope")
-    intercept = _first_float(values, "RescaleIntercept")
+    slope = _first_float(values, "RescaleSlope", path)
+    if slope == 0:
+        raise _damaged(
+            path, "RescaleSlope", values.get("RescaleSlope"), "maps every pixel to one value"
+        )
+    intercept = _first_float(values, "RescaleIntercept", path)
+    spacing = _floats(values, "PixelSpacing", 2, path)
+    if spacing is not None and min(spacing) <= 0:
+        raise _damaged(path, "PixelSpacing", values.get("PixelSpacing"), "is not positive")
+    center = _first_float(values, "WindowCenter", path, notes)
+    width = _first_float(values, "WindowWidth", path, notes)
+    if width is not None and width <= 0:
+        notes.append(f"{path.name}: WindowWidth {width} is not positive: ignored")
+        width = None
     return SliceHeader(
         path=path,
         series_uid=_text(values, "SeriesInstanceUID"),
         study_uid=_text(values, "StudyInstanceUID"),
         description=_text(values, "SeriesDescription"),
         modality=_text(values, "Modality"),
-        instance=_integer(values, "InstanceNumber"),
-        position=_floats(values, "ImagePositionPatient", 3),  # type: ignore[arg-type]
-        orientation=_floats(values, "ImageOrientationPatient", 6),
+        instance=_integer(values, "InstanceNumber", path),
+        position=_floats(values, "ImagePositionPatient", 3, path),  # type: ignore[arg-type]
+        orientation=_floats(values, "ImageOrientationPatient", 6, path),
         rows=rows,
         cols=cols,
-        pixel_spacing=_floats(values, "PixelSpacing", 2),  # type: ignore[arg-type]
-        spacing_between=_first_float(values, "SpacingBetweenSlices"),
-        thickness=_first_float(values, "SliceThickness"),
+        pixel_spacing=spacing,  # type: ignore[arg-type]
+        spacing_between=_first_float(values, "SpacingBetweenSlices", path, notes),
+        thickness=_first_float(values, "SliceThickness", path, notes),
         bits_allocated=bits_allocated,
         bits_stored=bits_stored,
-        signed=_integer(values, "PixelRepresentation", 0) == 1,
+        signed=representation == 1,
         photometric=photometric,
-        slope=1.0 if slope is None or slope == 0 else slope,
+        slope=1.0 if slope is None else slope,
         intercept=0.0 if intercept is None else intercept,
         window=None if center is None or width is None else (center, width),
-        transfer_syntax=values["_ts"],
+        transfer_syntax=ts,
         little_endian=values["_little"],
         value_offset=value_offset,
         value_length=value_length,
         split_tags={k: _text(values, k) for k in SPLIT_TAGS if _text(values, k)},
+        frames=frames,
+        notes=tuple(notes),
     )
 
 
