@@ -216,9 +216,8 @@ def boolean(name: str, value: object, *, none: bool = False) -> bool | None:
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    raise TypeError(
-        f"{name}: expected True or False{' or None' if none else ''}, got {_got(value)}"
-    )
+    rule = "True, False or None" if none else "True or False"
+    raise TypeError(f"{name}: expected {rule}, got {_got(value)}")
 
 
 def points(name: str, value: object) -> list[Any]:

@@ -21,8 +21,32 @@ from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
-from pydicom.uid import (
+
+#: The oldest pydicom this package runs on (it uses pydicom.pixels, new in 3.0).
+PYDICOM_MIN = (3, 0)
+
+
+def check_pydicom() -> None:
+    """Refuse a pydicom older than :data:`PYDICOM_MIN` with one clear ImportError."""
+    found = str(getattr(pydicom, "__version__", "0"))
+    try:
+        version = tuple(int(part) for part in found.split(".")[:2])
+    except ValueError:
+        return  # a development build: let it try
+    if version < PYDICOM_MIN:
+        raise ImportError(
+            f"eda_helpers needs pydicom >= {'.'.join(map(str, PYDICOM_MIN))}, found pydicom "
+            f"{found} ({getattr(pydicom, '__file__', '?')}); fix: pip install --upgrade "
+            f"'pydicom>=3' and restart the kernel (offline on Kaggle: attach a dataset "
+            f"holding the pydicom 3 wheel and pip install --no-index --find-links "
+            f"/kaggle/input/<dataset> pydicom)"
+        )
+
+
+check_pydicom()
+
+from pydicom.errors import InvalidDicomError  # noqa: E402  (after the version check)
+from pydicom.uid import (  # noqa: E402
     UID,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,

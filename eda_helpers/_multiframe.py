@@ -52,6 +52,10 @@ _FRAME_TAGS = (
 )
 
 
+def _joined(value: Any) -> str:
+    return "\\".join(value) if isinstance(value, list) else str(value)
+
+
 def _group_value(groups: list[Any], sequence: str, attribute: str, path: Any) -> Any:
     """The first value of ``sequence[0].attribute`` among ``groups`` (per-frame first)."""
     for group in groups:
@@ -117,9 +121,9 @@ def expand(header: SliceHeader, ds: pydicom.Dataset) -> list[SliceHeader]:
             "frame": k,
             "instance": k + 1,
             "split_tags": {
-                key: "\\".join(values[key])
+                key: _joined(values[key])
                 for key in ("StackID", "TemporalPositionIdentifier", "EchoNumbers")
-                if values.get(key)
+                if key in values
             },
         }
         if "ImagePositionPatient" in values:
