@@ -460,11 +460,19 @@ def _scan_pydicom(path: Path) -> dict[str, Any] | str:
                 value_length = -1
 
     if not has_pixels:
-        looks_like_image = "Rows" in ds or "Image Storage" in UID(sop).name
+        classes = {sop, str(_get(ds, 0x00080016, path) or "")}
+        image_class = next((c for c in classes if "Image Storage" in UID(c).name), "")
+        looks_like_image = "Rows" in ds or bool(image_class)
         if len(ds) == 0 or (looks_like_image and offset >= size):
-            raise SeriesError(
+            raise DamagedFileError(
                 f"{path}: the DICOM file ends before its pixel data; it is probably "
                 f"truncated or damaged: copy it again or leave it out"
+            )
+        if image_class and "PixelDataProviderURL" not in ds:
+            # An image storage SOP class requires PixelData: a damaged tag or length
+            # hid it, which is not the same as a report or presentation state.
+            raise DamagedFileError(
+                f"{path}: an {UID(image_class).name} file without PixelData (7FE0,0010); {_FIX}"
             )
         return "no pixel data"
 
