@@ -62,7 +62,9 @@ def _group_value(groups: list[Any], sequence: str, attribute: str, path: Any) ->
         try:
             items = group.get(sequence) if group is not None else None
             if items:
-                value = _get(items[0], pydicom.datadict.tag_for_keyword(attribute), path)
+                tag = pydicom.datadict.tag_for_keyword(attribute)
+                assert tag is not None, attribute  # keywords of the dictionary
+                value = _get(items[0], tag, path)
                 if value is not None and value != "":
                     return value
         except DamagedFileError:

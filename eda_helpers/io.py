@@ -4,14 +4,20 @@ This is the only module that knows about files and pydicom. It turns a folder (o
 list of files) into :class:`~eda_helpers.volume.Volume` objects in four steps:
 
 1. **Find**: every regular file in the folder that is DICOM and holds PixelData is a
-   slice, whatever its name. DICOMDIR files, non-DICOM files and DICOM files without
-   pixel data are skipped, with one warning that names them.
+   slice, whatever its name; a Siemens MOSAIC image gives one slice per tile
+   (:mod:`eda_helpers._mosaic`) and an enhanced multi-frame file one slice per frame
+   (:mod:`eda_helpers._multiframe`). DICOMDIR files, non-DICOM files and DICOM files
+   without pixel data are skipped, with one warning that names them; damaged files
+   (empty, truncated, values the standard forbids) are skipped with another warning
+   and noted on the Volume, or refused (``on_damaged="error"``). The headers are
+   parsed by :mod:`eda_helpers._header` into :class:`SliceHeader` records.
 2. **Group**: by SeriesInstanceUID, then into *stacks*: slices that share the
    orientation (ImageOrientationPatient, within 0.001 per direction cosine), the slice
    size (Rows, Columns) and PixelSpacing. Slices of one geometry that sit at the same
-   positions are split further by EchoNumbers, TemporalPositionIdentifier or
-   AcquisitionNumber, but only when that tag is what makes the positions repeat: a tag
-   that merely differs from slice to slice never splits a stack.
+   positions are split further by EchoNumbers, TemporalPositionIdentifier,
+   AcquisitionNumber or (enhanced files) StackID, but only when that tag is what
+   makes the positions repeat: a tag that merely differs from slice to slice never
+   splits a stack.
 3. **Order**: ascending along the slice normal (row cosine x column cosine of
    ImageOrientationPatient), by the projection of ImagePositionPatient on it;
    InstanceNumber only breaks ties. File names never decide.
@@ -48,7 +54,7 @@ from pydicom.uid import (
     JPEGTransferSyntaxes,
     RLELossless,
 )
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from . import _checks, _mosaic, geometry
 from ._header import (
@@ -329,16 +335,18 @@ def read_headers(
 
     Returns
     -------
-    stacks : list of list of header records
+    stacks : list of list of SliceHeader
         One list per stack, in the order of :func:`read_stacks` (series by UID, then
         each series' stacks by lowest InstanceNumber); the slices of a stack are in
-        the order of ``files``, not sorted. A record has, among others, the attributes
-        ``path``, ``series_uid``, ``study_uid``, ``description``, ``instance`` (int or
-        None), ``position`` and ``orientation`` (tuples or None), ``rows``, ``cols``,
-        ``pixel_spacing`` (tuple or None) and ``transfer_syntax`` (a pydicom UID).
+        the order of ``files``, not sorted. A file gives one record, except a Siemens
+        MOSAIC (one per tile) and a multi-frame file (one per frame): count distinct
+        ``path`` values to count files. Records whose ImageOrientationPatient defines
+        no plane are kept (``read_series`` refuses them).
     unreadable : list of (Path, str)
-        The files left out, each with the reason ("not DICOM", "no pixel data", or
-        why it cannot be read, such as truncated pixel data), in the order of ``files``.
+        The files left out, each with the reason ("not DICOM", "no pixel data", "not
+        a regular file", or why it cannot be read, such as truncated pixel data or a
+        forbidden tag value), in the order of ``files``. Every file given is either in
+        a stack or here.
 
     Examples
     --------
@@ -362,10 +370,10 @@ def read_headers(
                 reason = text.removeprefix(f"{f}: ")
             else:
                 reason = f"unreadable ({type(exc).__name__}: {text})"
-        if reason is None:
+        if reason is None and not isinstance(found, str):
             for h in found:
                 by_uid.setdefault(h.series_uid, []).append(h)
-        else:
+        elif reason is not None:
             unreadable.append((f, reason))
     stacks = [s for uid in sorted(by_uid) for s in _split_stacks(by_uid[uid])]
     return stacks, unreadable
@@ -625,23 +633,31 @@ def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
         return False
     if (a.pixel_spacing is None) != (b.pixel_spacing is None):
         return False
-    if a.pixel_spacing is not None and not np.allclose(
-        a.pixel_spacing, b.pixel_spacing, rtol=_PIXEL_SPACING_RTOL, atol=1e-6
+    if (
+        a.pixel_spacing is not None
+        and b.pixel_spacing is not None
+        and not np.allclose(a.pixel_spacing, b.pixel_spacing, rtol=_PIXEL_SPACING_RTOL, atol=1e-6)
     ):
         return False
-    if (a.orientation is None) != (b.orientation is None):
-        return False
-    return a.orientation is None or geometry.same_orientation(
-        a.orientation, b.orientation, atol=_ORIENTATION_ATOL
-    )
+    if a.orientation is None or b.orientation is None:
+        return a.orientation is None and b.orientation is None
+    return geometry.same_orientation(a.orientation, b.orientation, atol=_ORIENTATION_ATOL)
+
+
+def _offsets(stack: list[SliceHeader]) -> NDArray[np.float64]:
+    """Offsets along the normal of a stack whose slices all have position tags."""
+    positions = [h.position for h in stack if h.position is not None]
+    orientation = stack[0].orientation
+    assert orientation is not None and len(positions) == len(stack)
+    return geometry.slice_offsets(positions, orientation)
 
 
 def _has_duplicates(stack: list[SliceHeader]) -> bool:
     if len(stack) < 2 or any(h.position is None or h.orientation is None for h in stack):
         return False
-    if not _defines_plane(stack[0].orientation):  # type: ignore[arg-type]
+    if stack[0].orientation is None or not _defines_plane(stack[0].orientation):
         return False  # read_headers keeps such records; read_series refuses them
-    off = np.sort(geometry.slice_offsets([h.position for h in stack], stack[0].orientation))
+    off = np.sort(_offsets(stack))
     return bool(np.any(np.diff(off) <= _POSITION_ATOL))
 
 
@@ -707,7 +723,7 @@ def _order(
         order = np.argsort(inst, kind="stable")
         return [stack[i] for i in order], None, notes
 
-    offsets = geometry.slice_offsets([h.position for h in stack], stack[0].orientation)
+    offsets = _offsets(stack)
     order = geometry.slice_order(offsets, inst, atol=_POSITION_ATOL)
     stack = [stack[i] for i in order]
     offsets = offsets[order]
