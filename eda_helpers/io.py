@@ -416,6 +416,7 @@ def _read(
         headers: list[SliceHeader] = []
         skipped: list[str] = []
         damaged: list[tuple[Path, str]] = []
+        planes: dict[tuple[float, ...], bool] = {}  # a series shares a few orientations
         for f in files:
             try:
                 found = read_header(f)
@@ -429,7 +430,9 @@ def _read(
                     skipped.append(f"{f.name} ({found})")
             else:
                 for h in found:
-                    if h.orientation is not None and not _defines_plane(h.orientation):
+                    if h.orientation is not None and h.orientation not in planes:
+                        planes[h.orientation] = _defines_plane(h.orientation)
+                    if h.orientation is not None and not planes[h.orientation]:
                         damaged.append((f, _degenerate(h)))
                         break
                 else:
