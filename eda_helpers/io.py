@@ -918,6 +918,8 @@ def _decode_into(
             _read_native(target, h)
             return
     plugin = _choose_plugin(h, decoding_plugin)
+    if ts == RLELossless and not plugin:
+        _warn_slow_rle()  # outside the try: under -W error it must not look like damage
     try:
         if h.mosaic_tiles:
             full = cache.get("mosaic") if cache.get("path") == h.path else None
@@ -968,8 +970,6 @@ def _decode_frame(
     ts = h.transfer_syntax
     if ts == RLELossless and plugin == "pylibjpeg" and h.value_offset is not None:
         return _decode_rle_fast(h, rows, cols)
-    if ts == RLELossless and not plugin:
-        _warn_slow_rle()
     if not ts.is_compressed and h.value_offset is not None and h.little_endian:
         # An uncompressed mosaic: the whole image, read from the file.
         buf = np.empty((rows, cols), dtype=_raw_dtype(h))
