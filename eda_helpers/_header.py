@@ -424,7 +424,14 @@ def _scan_pydicom(path: Path) -> dict[str, Any] | str:
     sop = str(_get(ds, 0x00080016, path, meta, 0x00020002) or "")
     if sop == MediaStorageDirectoryStorage:
         return "DICOMDIR"
-    ts = UID(str(_get(meta, 0x00020010, path) or ExplicitVRLittleEndian))
+    raw_ts = _get(meta, 0x00020010, path) or ExplicitVRLittleEndian
+    if not isinstance(raw_ts, str):
+        vr = meta[0x00020010].VR
+        raise DamagedFileError(
+            f"{path}: (0002,0010) TransferSyntaxUID is stored with VR {vr}, not UI, so "
+            f"the encoding of the file is unknown; {_FIX}"
+        )
+    ts = UID(raw_ts)
     if not ts.is_transfer_syntax:
         raise SeriesError(
             f"{path}: its Transfer Syntax UID {str(ts)!r} is not one pydicom knows, so its "

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,17 +111,28 @@ def test_unknown_vr_in_a_tag_read_names_the_tag(tmp_path, rng):
     assert [len(s) for s in stacks] == [1] and "RescaleSlope cannot be read" in bad[0][1]
 
 
-def test_transfer_syntax_of_the_wrong_vr(tmp_path, rng):
+@pytest.mark.parametrize("vr", [b"SS", b"US", b"FD", b"AT", b"SQ"])
+def test_transfer_syntax_of_the_wrong_vr(tmp_path, rng, vr):
+    from eda_helpers._header import _scan_pydicom
+
     (path, *_) = _series(tmp_path, rng, 2)
     data = path.read_bytes()
     at = data.index(b"\x02\x00\x10\x00UI")
-    path.write_bytes(data[: at + 4] + b"SS" + data[at + 6 :])
-    try:
-        vol = read_series(tmp_path, on_damaged="error")
-    except SeriesError as exc:  # refused by name, or read as the bytes say
-        assert "1.dcm" in str(exc)
-    else:
-        assert len(vol) == 2
+    path.write_bytes(data[: at + 4] + vr + data[at + 6 :])
+    with (
+        warnings.catch_warnings(),  # pydicom's own complaints about the value
+        pytest.raises(SeriesError, match=r"1\.dcm: .*\(0002,0010\).*(not UI|VR 'FD')"),
+    ):
+        warnings.simplefilter("ignore")
+        _scan_pydicom(path)  # the reader pydicom's exceptions came from
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # the quick reader takes the UID from the bytes, whatever the VR says
+            vol = read_series(tmp_path, on_damaged="error")
+        except SeriesError as exc:
+            assert "1.dcm" in str(exc)
+        else:
+            assert len(vol) == 2
 
 
 # --------------------------------------------------------------------------- 3: orientation
