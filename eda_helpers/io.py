@@ -716,13 +716,14 @@ def _order(
                     f"ImageOrientationPatient and some lack InstanceNumber, so the slices "
                     f"cannot be ordered"
                 )
+            by = "frame number" if stack[0].frames > 1 else "InstanceNumber"
             _checks.warn(
                 f"{where}: {len(missing)} of {len(stack)} slices (e.g. "
                 f"{missing[0].path.name}) lack ImagePositionPatient or "
-                f"ImageOrientationPatient; ordered by InstanceNumber instead, slice "
+                f"ImageOrientationPatient; ordered by {by} instead, slice "
                 f"spacing taken from SpacingBetweenSlices/SliceThickness"
             )
-            notes.append("ordered by InstanceNumber: position tags missing")
+            notes.append(f"ordered by {by}: position tags missing")
         order = np.argsort(inst, kind="stable")
         return [stack[i] for i in order], None, notes
 
@@ -969,7 +970,7 @@ def _decode_frame(
     """The stored values of frame ``h.frame`` of the file (a whole mosaic image)."""
     ts = h.transfer_syntax
     if ts == RLELossless and plugin == "pylibjpeg" and h.value_offset is not None:
-        return _decode_rle_fast(h, rows, cols)
+        return _decode_rle_fast(h, rows, cols, cache)
     if not ts.is_compressed and h.value_offset is not None and h.little_endian:
         # An uncompressed mosaic: the whole image, read from the file.
         buf = np.empty((rows, cols), dtype=_raw_dtype(h))
@@ -1037,13 +1038,20 @@ def _read_native(target: NDArray[Any], h: SliceHeader) -> None:
         _store(target, buf, h)
 
 
-def _decode_rle_fast(h: SliceHeader, rows: int, cols: int) -> NDArray[Any]:
+def _decode_rle_fast(h: SliceHeader, rows: int, cols: int, cache: dict[str, Any]) -> NDArray[Any]:
     from rle.utils import decode_pixel_data
 
-    with open(h.path, "rb") as fp:
-        fp.seek(h.value_offset)  # type: ignore[arg-type]
-        data = fp.read()
-    frame = get_frame(data, h.frame, number_of_frames=h.frames)
+    data = cache.get("encapsulated") if cache.get("path") == h.path else None
+    if data is None:
+        with open(h.path, "rb") as fp:
+            fp.seek(h.value_offset)  # type: ignore[arg-type]
+            data = fp.read()
+        if h.frames > 1:  # kept for the file's other frames
+            cache.clear()
+            cache.update(path=h.path, encapsulated=data)
+    # A mosaic's tiles share its one frame; frames of a multi-frame file are indexed.
+    index = 0 if h.mosaic_tiles else h.frame
+    frame = get_frame(data, index, number_of_frames=h.frames)
     decoded = decode_pixel_data(
         frame, version=2, rows=rows, columns=cols, bits_allocated=h.bits_allocated
     )

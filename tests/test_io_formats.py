@@ -99,6 +99,20 @@ def test_mosaic_is_unpacked_like_nibabel(tmp_path, name):
     assert [int(v) // 50 for v in vol.pixels[:, 0, 0]] == [i - 1 for i in vol.instance_numbers]
 
 
+@pytest.mark.parametrize("plugin", ["auto", "pydicom"])
+def test_rle_mosaic_reads_like_the_uncompressed_one(tmp_path, plugin):
+    native = _marked_mosaic(_unzipped("siemens_dwi_1000.dcm.gz", tmp_path))
+    ds = pydicom.dcmread(native)
+    ds.compress(RLELossless, ds.pixel_array)
+    rle = tmp_path / "rle" / "mosaic.dcm"
+    rle.parent.mkdir()
+    ds.save_as(rle)
+    expected, got = read_series(native), read_series(rle, decoding_plugin=plugin)
+    assert got.transfer_syntax == RLELossless
+    np.testing.assert_array_equal(got.pixels.numpy(), expected.pixels.numpy())
+    np.testing.assert_array_equal(got.affine, expected.affine)
+
+
 def test_mosaic_positions_follow_the_tags(tmp_path):
     path = _unzipped("siemens_dwi_1000.dcm.gz", tmp_path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
