@@ -263,7 +263,7 @@ def _norm_value(value: Any) -> int | list[str]:
     return [str(value).strip()]
 
 
-def _scan_fast(path: Path) -> dict[str, Any]:
+def _scan_fast(path: Path) -> dict[str, Any] | str:
     """Parse a file's header in pure Python, stopping at PixelData.
 
     Handles the common case (DICM preamble, little-endian explicit or implicit VR, a
@@ -275,9 +275,19 @@ def _scan_fast(path: Path) -> dict[str, Any]:
     SeriesDescription in a character set other than ASCII, Latin-1 or UTF-8, and a
     Modality LUT Sequence. pydicom spends most of a small file's read time on
     objects this reader never needs.
+
+    Returns "not a regular file" for a FIFO, socket or device, which it opens without
+    blocking and never reads; an empty file raises :class:`DamagedFileError`.
     """
-    with open(path, "rb") as fp:
-        size = os.fstat(fp.fileno()).st_size
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as fp:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "not a regular file"
+        size = st.st_size
+        if size == 0:
+            raise DamagedFileError(f"{path}: the file is empty (0 bytes); {_FIX}")
         buf = fp.read(_FIRST_CHUNK)
         try:
             return _parse_header(buf, size)
@@ -622,11 +632,6 @@ def read_header(path: Path) -> list[SliceHeader] | str:
     data", "DICOMDIR", "not a regular file"). Raises :class:`DamagedFileError` for a
     damaged file, :class:`SeriesError` for one that is sound but unsupported.
     """
-    st = os.stat(path)
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"  # a FIFO would block the read forever
-    if st.st_size == 0:
-        raise DamagedFileError(f"{path}: the file is empty (0 bytes); {_FIX}")
     try:
         values = _scan_fast(path)
     except (_Unparsed, struct.error, UnicodeDecodeError):
