@@ -493,9 +493,9 @@ def _read(
             volumes.append(vol)
     if damaged:
         _checks.warn(
-            f"{where}: skipped {len(damaged)} damaged file(s): {_listing(damaged)}; the "
-            f"series has {len(damaged)} slice(s) fewer (listed in Volume.notes): copy "
-            f"them again, or pass on_damaged='error' to refuse the series"
+            f"{where}: skipped {len(damaged)} damaged file(s): {_listing(damaged)}; they "
+            f"are left out of the Volume (and listed in Volume.notes): copy them again, "
+            f"or pass on_damaged='error' to refuse the series"
         )
         extra = tuple(f"damaged file skipped: {p.name} ({why})" for p, why in damaged)
         volumes = [dataclasses.replace(v, notes=v.notes + extra) for v in volumes]

@@ -1,7 +1,8 @@
 """A seeded mutation test: damaged copies of real files give only documented outcomes.
 
-Copies of sample files (RLE, as the competition's) and of pydicom's real files
-(native CT and MR, RLE, big-endian, implicit VR) are damaged at random (bits
+Copies of sample files (RLE, as the competition's), of pydicom's real files (native
+CT and MR, RLE, big-endian, implicit VR), of a small enhanced MR file and of a
+small Siemens MOSAIC (cut from nibabel's real one) are damaged at random (bits
 flipped in the header or the pixel data, bytes overwritten, the file cut short, a
 chunk deleted or repeated) and read. The only outcomes allowed are those the reader
 documents:
@@ -48,11 +49,34 @@ PYDICOM_FILES = (
 )
 
 
-def _seeds(sample_root: Path) -> list[tuple[str, bytes]]:
+def _seeds(sample_root: Path, folder: Path) -> list[tuple[str, bytes]]:
     series = sorted((sample_root / "train_images").glob("*/*"))
     sample = [sorted(s.iterdir(), key=lambda p: int(p.stem))[0] for s in series[:2]]
     real = [Path(get_testdata_file(name)) for name in PYDICOM_FILES]
-    return [(p.name, p.read_bytes()) for p in (*sample, *real)]
+    return [(p.name, p.read_bytes()) for p in (*sample, *real, *_multi_slice_files(folder))]
+
+
+def _multi_slice_files(folder: Path) -> list[Path]:
+    """A small enhanced MR file and a small MOSAIC cut from nibabel's real one."""
+    try:
+        from test_io_formats import AXIAL, NIBABEL_DATA, write_enhanced
+    except pytest.skip.Exception:  # nibabel is not installed
+        return []
+    import gzip
+
+    import pydicom
+
+    rng = np.random.default_rng(SEED)
+    frames = rng.integers(0, 4096, (3, 12, 10), dtype=np.uint16)
+    positions = [(0.0, 0.0, 2.5 * k) for k in (2, 0, 1)]
+    enhanced = write_enhanced(folder / "enhanced.dcm", frames, positions, [AXIAL] * 3)
+    ds = pydicom.dcmread(gzip.open(NIBABEL_DATA / "siemens_dwi_1000.dcm.gz"))
+    ds.Rows = ds.Columns = 64  # 4 x 4 tiles of 16 x 16
+    ds[0x0019, 0x100A].value = 16
+    ds.PixelData = rng.integers(0, 4096, (64, 64), dtype=np.uint16).tobytes()
+    mosaic = folder / "mosaic.dcm"
+    ds.save_as(mosaic)
+    return [enhanced, mosaic]
 
 
 def _pixel_start(data: bytes) -> int:
@@ -113,7 +137,7 @@ def _classify(path: Path) -> tuple[str, float]:
 
 
 def test_damaged_copies_give_only_documented_outcomes(tmp_path, sample_root):
-    seeds = _seeds(sample_root)
+    seeds = _seeds(sample_root, tmp_path)
     rng = np.random.default_rng(SEED)
     outcomes: collections.Counter[str] = collections.Counter()
     kinds: collections.Counter[tuple[str, str]] = collections.Counter()
