@@ -303,6 +303,24 @@ def test_enhanced_mr_with_two_stacks(tmp_path, rng):
     np.testing.assert_array_equal(sagittal.pixels.numpy(), frames[3:][::-1])
 
 
+def test_read_headers_gives_one_record_per_frame_and_per_tile(tmp_path, rng):
+    from eda_helpers.io import SliceHeader, read_headers
+
+    frames = rng.integers(0, 4096, (4, 6, 5), dtype=np.uint16)
+    enhanced = write_enhanced(
+        tmp_path / "mf.dcm", frames, [(0.0, 0.0, 2.0 * k) for k in range(4)], [AXIAL] * 4
+    )
+    mosaic = _unzipped("siemens_dwi_0.dcm.gz", tmp_path)
+    stacks, unreadable = read_headers([enhanced, mosaic])
+    assert unreadable == [] and sorted(len(s) for s in stacks) == [4, 48]
+    records = [h for s in stacks for h in s]
+    assert all(isinstance(h, SliceHeader) for h in records)
+    assert {h.path for h in records} == {enhanced, mosaic}  # two files
+    tiles = [h for h in records if h.path == mosaic]
+    assert {(h.rows, h.cols, h.mosaic_tiles) for h in tiles} == {(128, 128, 7)}
+    assert sorted(h.frame for h in records if h.path == enhanced) == [0, 1, 2, 3]
+
+
 def test_enhanced_mr_with_the_wrong_number_of_frame_items(tmp_path, rng):
     frames = rng.integers(0, 4096, (3, 4, 4), dtype=np.uint16)
     path = write_enhanced(tmp_path / "mf.dcm", frames, [(0, 0, k) for k in range(3)], [AXIAL] * 3)
