@@ -4,7 +4,10 @@ The path of the data: files -> :mod:`eda_helpers.io` -> :class:`Volume`
 -> :mod:`eda_helpers.intensity` -> :mod:`eda_helpers.plotting` / :mod:`eda_helpers.viewer`.
 """
 
-from . import rsna
+from . import (
+    _header,  # noqa: F401  (first: refuses a pydicom older than 3.0 by name)
+    rsna,
+)
 from .intensity import normalize, to_uint8, value_range
 from .io import SeriesError, read_series, read_stacks
 from .plotting import plot_cross_reference, plot_grid, plot_histogram

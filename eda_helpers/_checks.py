@@ -20,12 +20,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 __all__ = [
     "axes",
+    "boolean",
     "choice",
     "identifier",
     "integer",
     "path",
+    "paths",
     "points",
     "real",
     "warn",
@@ -171,6 +175,49 @@ def path(name: str, value: object) -> Path:
     if isinstance(value, str | os.PathLike):
         return Path(os.fspath(value))
     raise TypeError(f"{name}: expected a path (str or os.PathLike), got {_got(value)}")
+
+
+def paths(name: str, value: object) -> list[Path]:
+    """A sequence (not a single string) of str or path-like, as a list of Paths.
+
+    Examples
+    --------
+    >>> paths("files", ["a.dcm", Path("b.dcm")])
+    [PosixPath('a.dcm'), PosixPath('b.dcm')]
+    >>> paths("files", "a.dcm")
+    Traceback (most recent call last):
+    ...
+    TypeError: files: expected a list of paths, got str 'a.dcm'; wrap one in a list: files=['a.dcm']
+    """
+    if isinstance(value, str | bytes | os.PathLike) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{name}: expected a list of paths, got {_got(value)}; wrap one in a list: "
+            f"{name}=[{value!r}]"
+        )
+    out = []
+    for i, p in enumerate(value):
+        if not isinstance(p, str | os.PathLike):
+            raise TypeError(f"{name}: expected paths (str or os.PathLike), item {i} is {_got(p)}")
+        out.append(Path(os.fspath(p)))
+    return out
+
+
+def boolean(name: str, value: object, *, none: bool = False) -> bool | None:
+    """``value`` if it is a bool (or None when ``none``), else a TypeError naming ``name``.
+
+    Examples
+    --------
+    >>> boolean("recursive", "yes")
+    Traceback (most recent call last):
+    ...
+    TypeError: recursive: expected True or False, got str 'yes'
+    """
+    if value is None and none:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    rule = "True, False or None" if none else "True or False"
+    raise TypeError(f"{name}: expected {rule}, got {_got(value)}")
 
 
 def points(name: str, value: object) -> list[Any]:

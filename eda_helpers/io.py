@@ -4,14 +4,20 @@ This is the only module that knows about files and pydicom. It turns a folder (o
 list of files) into :class:`~eda_helpers.volume.Volume` objects in four steps:
 
 1. **Find**: every regular file in the folder that is DICOM and holds PixelData is a
-   slice, whatever its name. DICOMDIR files, non-DICOM files and DICOM files without
-   pixel data are skipped, with one warning that names them.
+   slice, whatever its name; a Siemens MOSAIC image gives one slice per tile
+   (:mod:`eda_helpers._mosaic`) and an enhanced multi-frame file one slice per frame
+   (:mod:`eda_helpers._multiframe`). DICOMDIR files, non-DICOM files and DICOM files
+   without pixel data are skipped, with one warning that names them; damaged files
+   (empty, truncated, values the standard forbids) are skipped with another warning
+   and noted on the Volume, or refused (``on_damaged="error"``). The headers are
+   parsed by :mod:`eda_helpers._header` into :class:`SliceHeader` records.
 2. **Group**: by SeriesInstanceUID, then into *stacks*: slices that share the
    orientation (ImageOrientationPatient, within 0.001 per direction cosine), the slice
    size (Rows, Columns) and PixelSpacing. Slices of one geometry that sit at the same
-   positions are split further by EchoNumbers, TemporalPositionIdentifier or
-   AcquisitionNumber, but only when that tag is what makes the positions repeat: a tag
-   that merely differs from slice to slice never splits a stack.
+   positions are split further by EchoNumbers, TemporalPositionIdentifier,
+   AcquisitionNumber or (enhanced files) StackID, but only when that tag is what
+   makes the positions repeat: a tag that merely differs from slice to slice never
+   splits a stack.
 3. **Order**: ascending along the slice normal (row cosine x column cosine of
    ImageOrientationPatient), by the projection of ImagePositionPatient on it;
    InstanceNumber only breaks ties. File names never decide.
@@ -29,11 +35,9 @@ serial: the decoders hold the GIL, and a thread pool measured slower on two core
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import struct
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,27 +46,32 @@ import pydicom
 import torch
 from numpy.typing import NDArray
 from pydicom.encaps import get_frame
-from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
 from pydicom.uid import (
     UID,
-    ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian,
     JPEG2000TransferSyntaxes,
     JPEGLSTransferSyntaxes,
     JPEGTransferSyntaxes,
-    MediaStorageDirectoryStorage,
     RLELossless,
 )
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
-from . import geometry
+from . import _checks, _mosaic, geometry
+from ._header import (
+    SPLIT_TAGS,
+    DamagedFileError,
+    SeriesError,
+    SliceHeader,
+    encapsulated_problem,
+    read_header,
+)
 from .volume import Volume
 
-__all__ = ["SeriesError", "read_headers", "read_series", "read_stacks"]
+__all__ = ["SeriesError", "SliceHeader", "read_headers", "read_series", "read_stacks"]
 
 PathInput = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 Duplicates = Literal["error", "keep", "first", "last"]
+OnDamaged = Literal["warn", "error"]
 DecodingPlugin = Literal["auto", "pydicom", "pylibjpeg", "gdcm", "pillow", "pyjpegls"]
 
 #: Number of files from which ``progress=None`` shows a progress bar.
@@ -74,9 +83,6 @@ _POSITION_ATOL = 0.01
 _PIXEL_SPACING_RTOL = 1e-4
 _STEP_RTOL = 0.1
 
-# Acquisition tags that may separate stacks sharing the same positions.
-_SPLIT_TAGS = ("EchoNumbers", "TemporalPositionIdentifier", "AcquisitionNumber")
-
 _PIP_FIX = {
     **dict.fromkeys(JPEGLSTransferSyntaxes, "pip install pylibjpeg pylibjpeg-libjpeg"),
     **dict.fromkeys(JPEGTransferSyntaxes, "pip install pylibjpeg pylibjpeg-libjpeg"),
@@ -85,60 +91,6 @@ _PIP_FIX = {
 }
 
 _INT16 = np.iinfo(np.int16)
-
-
-class SeriesError(ValueError):
-    """A folder or list of files that cannot be read as the series asked for.
-
-    Raised for: no DICOM images found, several series where one was expected, a stack
-    split where one stack was expected, duplicate slice positions (by default), a
-    truncated or unreadable file, and pixel data that no installed package can decode.
-    The message names the folder or file, the rule, and what to do about it.
-    """
-
-
-@dataclass(eq=False)
-class _Header:
-    """What pass 1 learns about one file (everything except the pixel values)."""
-
-    path: Path
-    series_uid: str
-    study_uid: str
-    description: str
-    modality: str
-    instance: int | None
-    position: tuple[float, float, float] | None
-    orientation: tuple[float, ...] | None
-    rows: int
-    cols: int
-    pixel_spacing: tuple[float, float] | None
-    spacing_between: float | None
-    thickness: float | None
-    bits_allocated: int
-    bits_stored: int
-    signed: bool
-    photometric: str
-    slope: float
-    intercept: float
-    window: tuple[float, float] | None
-    transfer_syntax: UID
-    little_endian: bool
-    value_offset: int | None  # where the PixelData value starts, when it can be seeked
-    value_length: int  # -1 for undefined length (encapsulated data)
-    split_tags: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def stored_range(self) -> tuple[int, int]:
-        if self.signed:
-            return -(1 << (self.bits_stored - 1)), (1 << (self.bits_stored - 1)) - 1
-        return 0, (1 << self.bits_stored) - 1
-
-    @property
-    def output_range(self) -> tuple[float, float]:
-        """Range of values after the modality LUT (RescaleSlope/Intercept)."""
-        lo, hi = self.stored_range
-        a, b = lo * self.slope + self.intercept, hi * self.slope + self.intercept
-        return min(a, b), max(a, b)
 
 
 # --------------------------------------------------------------------------- public
@@ -153,6 +105,7 @@ def read_series(
     monochrome1: Literal["invert", "keep"] = "invert",
     decoding_plugin: DecodingPlugin = "auto",
     progress: bool | None = None,
+    on_damaged: OnDamaged = "warn",
 ) -> Volume:
     """Read the one stack of slices in a folder (or list of files) as a Volume.
 
@@ -184,6 +137,13 @@ def read_series(
     progress : bool, optional
         Show a ``tqdm.auto`` progress bar. The default (None) shows one when there are
         at least ``PROGRESS_MIN_FILES`` (200) files.
+    on_damaged : {"warn", "error"}, default "warn"
+        What to do with a damaged file: one that is empty, is named like a DICOM file
+        (``.dcm``, ``.dicom``, ``.dic``, ``.ima``) but is not one, is truncated, has a
+        tag value the standard forbids (see Notes), or whose pixel data fails to
+        decode. "warn" leaves it out, with one warning listing every such file, and
+        a note per file in ``Volume.notes``; "error" raises :class:`SeriesError`
+        naming the first and counting the others.
 
     Returns
     -------
@@ -195,8 +155,12 @@ def read_series(
     ------
     FileNotFoundError
         If ``path`` (or a file in the list) does not exist.
+    TypeError
+        If ``path`` is not a path or a list of paths, or an option has the wrong type.
     SeriesError
-        If no DICOM image is found; if the folder holds several series and
+        If a file is damaged and ``on_damaged`` is "error" (see Notes); if a path
+        in the list is a FIFO, socket or device; if no DICOM image is found; if the
+        folder holds several series and
         ``series_uid`` is not given (or not there); if the series holds several stacks
         (use :func:`read_stacks`); if slices share a position and ``duplicates`` is
         "error"; if a file is truncated or unreadable; if the pixel data is compressed
@@ -210,6 +174,9 @@ def read_series(
     -----
     UserWarning
         Once per call, naming the files skipped (not DICOM, DICOMDIR, no pixel data);
+        once per call, naming the damaged files left out (``on_damaged="warn"``);
+        once per session, when RLE Lossless data is decoded by pydicom's own decoder
+        because the fast extra is missing;
         when a stack is ordered by InstanceNumber because position tags are missing;
         when the step between neighbouring slices departs by more than 10 % (plus
         0.01 mm) from the median step (a gap), naming the slices on both sides.
@@ -235,9 +202,21 @@ def read_series(
     up to 2**24). It is never uint16, which torch barely supports. Unused high bits
     (above BitsStored) are cleared, or carry the sign when PixelRepresentation is 1,
     as pydicom does. Unlike pydicom, which rescales only when both tags are present,
-    a missing RescaleSlope counts as 1 and a missing RescaleIntercept as 0; a slope of
-    0 counts as 1. A Modality LUT Sequence is not applied: such files raise
-    :class:`SeriesError`.
+    a missing RescaleSlope counts as 1 and a missing RescaleIntercept as 0. A Modality
+    LUT Sequence is not applied: such files raise :class:`SeriesError`.
+
+    **Damaged files.** Values the standard forbids are never clamped or replaced by a
+    default: a RescaleSlope or RescaleIntercept that is not a finite number, a slope
+    of 0, BitsStored outside 1..BitsAllocated, a PixelRepresentation other than 0/1,
+    a PixelSpacing that is not two positive numbers, an ImagePositionPatient or
+    ImageOrientationPatient that is not 3 or 6 finite numbers or whose cosines define
+    no plane, an InstanceNumber that is not whole, pixel data shorter than
+    Rows x Columns x BitsAllocated/8 (x NumberOfFrames) or a frame or more longer, a
+    compressed image larger than its data can hold (64 times the bytes for RLE), and
+    a decoder's failure of any kind (a plugin's panic included) all make the file
+    damaged: see ``on_damaged``. Soft problems (a malformed window, a PixelData length
+    that runs past the end of a file holding every needed byte, padding after the
+    pixels) are kept in ``Volume.notes``.
 
     **Spacing.** ``Volume.spacing`` is (slice, row, col) in mm. The slice spacing is
     the mean distance between neighbouring distinct positions along the normal; for a
@@ -268,6 +247,7 @@ def read_series(
         decoding_plugin=decoding_plugin,
         progress=progress,
         one_stack=True,
+        on_damaged=on_damaged,
     )
     return volumes[0]
 
@@ -281,6 +261,7 @@ def read_stacks(
     monochrome1: Literal["invert", "keep"] = "invert",
     decoding_plugin: DecodingPlugin = "auto",
     progress: bool | None = None,
+    on_damaged: OnDamaged = "warn",
 ) -> list[Volume]:
     """Read every stack of one series, such as the separately angled axial stacks.
 
@@ -292,7 +273,7 @@ def read_stacks(
     ----------
     path : str, path-like, or sequence of them
         A folder holding the files of one series, or a list of files.
-    series_uid, recursive, duplicates, monochrome1, decoding_plugin, progress
+    series_uid, recursive, duplicates, monochrome1, decoding_plugin, progress, on_damaged
         As in :func:`read_series`.
 
     Returns
@@ -330,12 +311,13 @@ def read_stacks(
         decoding_plugin=decoding_plugin,
         progress=progress,
         one_stack=False,
+        on_damaged=on_damaged,
     )
 
 
 def read_headers(
     files: Sequence[str | os.PathLike[str]],
-) -> tuple[list[list[_Header]], list[tuple[Path, str]]]:
+) -> tuple[list[list[SliceHeader]], list[tuple[Path, str]]]:
     """Read the headers of some files, without their pixel values, grouped into stacks.
 
     The cheap half of :func:`read_stacks`, for surveying many series: each header is
@@ -353,16 +335,18 @@ def read_headers(
 
     Returns
     -------
-    stacks : list of list of header records
+    stacks : list of list of SliceHeader
         One list per stack, in the order of :func:`read_stacks` (series by UID, then
         each series' stacks by lowest InstanceNumber); the slices of a stack are in
-        the order of ``files``, not sorted. A record has, among others, the attributes
-        ``path``, ``series_uid``, ``study_uid``, ``description``, ``instance`` (int or
-        None), ``position`` and ``orientation`` (tuples or None), ``rows``, ``cols``,
-        ``pixel_spacing`` (tuple or None) and ``transfer_syntax`` (a pydicom UID).
+        the order of ``files``, not sorted. A file gives one record, except a Siemens
+        MOSAIC (one per tile) and a multi-frame file (one per frame): count distinct
+        ``path`` values to count files. Records whose ImageOrientationPatient defines
+        no plane are kept (``read_series`` refuses them).
     unreadable : list of (Path, str)
-        The files left out, each with the reason ("not DICOM", "no pixel data", or
-        why it cannot be read, such as truncated pixel data), in the order of ``files``.
+        The files left out, each with the reason ("not DICOM", "no pixel data", "not
+        a regular file", or why it cannot be read, such as truncated pixel data or a
+        forbidden tag value), in the order of ``files``. Every file given is either in
+        a stack or here.
 
     Examples
     --------
@@ -373,59 +357,29 @@ def read_headers(
     >>> [len(s) for s in stacks], sorted(h.instance for h in stacks[0]), unreadable
     ([5], [6, 7, 8, 9, 10], [])
     """
-    by_uid: dict[str, list[_Header]] = {}
+    by_uid: dict[str, list[SliceHeader]] = {}
     unreadable: list[tuple[Path, str]] = []
-    for f in map(Path, files):
+    for f in _checks.paths("files", files):
+        found: list[SliceHeader] | str = []
         try:
-            h = _read_header(f)
-            reason = h if isinstance(h, str) else _encapsulated_problem(h)
+            found = read_header(f)
+            reason = found if isinstance(found, str) else encapsulated_problem(found[0])
         except Exception as exc:  # a survey reports a bad file, it never stops on one
             text = " ".join(str(exc).split())
             if isinstance(exc, SeriesError):
                 reason = text.removeprefix(f"{f}: ")
             else:
                 reason = f"unreadable ({type(exc).__name__}: {text})"
-        if reason is None:
-            by_uid.setdefault(h.series_uid, []).append(h)  # type: ignore[union-attr]
-        else:
+        if reason is None and not isinstance(found, str):
+            for h in found:
+                by_uid.setdefault(h.series_uid, []).append(h)
+        elif reason is not None:
             unreadable.append((f, reason))
     stacks = [s for uid in sorted(by_uid) for s in _split_stacks(by_uid[uid])]
     return stacks, unreadable
 
 
-def _encapsulated_problem(h: _Header) -> str | None:
-    """Why the encapsulated pixel data of ``h`` is cut short or damaged, else None."""
-    if h.value_offset is None or h.value_length >= 0:
-        return None
-    with open(h.path, "rb") as fp:
-        size = os.fstat(fp.fileno()).st_size
-        pos = h.value_offset
-        while True:  # items of the encapsulated data: offset table, fragments, delimiter
-            fp.seek(pos)
-            head = fp.read(8)
-            if len(head) < 8:
-                return f"truncated pixel data: the file ends at byte {size}, inside it"
-            group, elem, length = struct.unpack("<HHI", head)
-            if (group, elem) == (0xFFFE, 0xE0DD):
-                return None
-            if (group, elem) != (0xFFFE, 0xE000):
-                return (
-                    f"damaged pixel data: ({group:04X},{elem:04X}) at byte {pos} where an "
-                    f"item or the sequence delimiter should be"
-                )
-            pos += 8 + length
-            if pos > size:
-                return f"truncated pixel data: a fragment runs past the end ({size} bytes)"
-
-
 # --------------------------------------------------------------------------- driver
-
-
-def _check_choice(name: str, value: object, choices: Sequence[object]) -> None:
-    if value not in choices:
-        raise ValueError(
-            f"{name}: expected one of {', '.join(repr(c) for c in choices)}, got {value!r}"
-        )
 
 
 def _read(
@@ -438,37 +392,64 @@ def _read(
     decoding_plugin: str,
     progress: bool | None,
     one_stack: bool,
+    on_damaged: str = "warn",
 ) -> list[Volume]:
-    _check_choice("duplicates", duplicates, ("error", "keep", "first", "last"))
-    _check_choice("monochrome1", monochrome1, ("invert", "keep"))
-    _check_choice(
+    _checks.choice("duplicates", duplicates, ("error", "keep", "first", "last"))
+    _checks.choice("on_damaged", on_damaged, ("warn", "error"))
+    _checks.choice("monochrome1", monochrome1, ("invert", "keep"))
+    _checks.choice(
         "decoding_plugin",
         decoding_plugin,
         ("auto", "pydicom", "pylibjpeg", "gdcm", "pillow", "pyjpegls"),
     )
+    if series_uid is not None and not isinstance(series_uid, str):
+        raise TypeError(
+            f"series_uid: expected a SeriesInstanceUID string or None, got "
+            f"{type(series_uid).__name__} {series_uid!r:.80}; pass it as a str"
+        )
+    _checks.boolean("recursive", recursive)
+    _checks.boolean("progress", progress, none=True)
     files, where = _list_files(path, recursive=recursive)
     show = len(files) >= PROGRESS_MIN_FILES if progress is None else bool(progress)
 
     with tqdm(total=len(files), desc="headers", unit="file", disable=not show) as bar:
-        headers: list[_Header] = []
+        headers: list[SliceHeader] = []
         skipped: list[str] = []
+        damaged: list[tuple[Path, str]] = []
+        planes: dict[tuple[float, ...], bool] = {}  # a series shares a few orientations
         for f in files:
-            h = _read_header(f)
-            if isinstance(h, str):
-                skipped.append(f"{f.name} ({h})")
+            try:
+                found = read_header(f)
+            except DamagedFileError as exc:
+                damaged.append((f, _reason(exc, f)))
+                found = []
+            if isinstance(found, str):
+                if found == "not DICOM" and f.suffix.lower() in _DICOM_SUFFIXES:
+                    damaged.append((f, f"not DICOM, though named {f.suffix}"))
+                else:
+                    skipped.append(f"{f.name} ({found})")
             else:
-                headers.append(h)
+                for h in found:
+                    if h.orientation is not None and h.orientation not in planes:
+                        planes[h.orientation] = _defines_plane(h.orientation)
+                    if h.orientation is not None and not planes[h.orientation]:
+                        damaged.append((f, _degenerate(h)))
+                        break
+                else:
+                    headers.extend(found)
             bar.update()
+        if damaged and on_damaged == "error":
+            raise _refusal(damaged)
         if skipped:
             shown = ", ".join(skipped[:10]) + (
                 f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
             )
-            warnings.warn(
-                f"{where}: skipped {len(skipped)} file(s) that hold no DICOM image: {shown}",
-                UserWarning,
-                stacklevel=3,
+            _checks.warn(
+                f"{where}: skipped {len(skipped)} file(s) that hold no DICOM image: {shown}"
             )
         if not headers:
+            if damaged:  # nothing left to show: an error, not a warning
+                raise _refusal(damaged)
             raise SeriesError(
                 f"{where}: no DICOM image found among {len(files)} file(s)"
                 + (" (subfolders are not searched; pass recursive=True)" if not recursive else "")
@@ -486,26 +467,94 @@ def _read(
         bar.reset(total=sum(len(s) for s in stacks))
         bar.set_description("pixels")
         volumes = []
-        for stack in stacks:  # a loop, not a comprehension: keeps warnings' stacklevel
-            volumes.append(
-                _build_volume(
-                    stack,
-                    where=where,
-                    duplicates=duplicates,
-                    monochrome1=monochrome1,
-                    decoding_plugin=decoding_plugin,
-                    bar=bar,
-                )
-            )
-        return volumes
+        for stack in stacks:
+            while True:
+                try:
+                    vol = _build_volume(
+                        stack,
+                        where=where,
+                        duplicates=duplicates,
+                        monochrome1=monochrome1,
+                        decoding_plugin=decoding_plugin,
+                        bar=bar,
+                    )
+                    break
+                except _DecodeFailure as failure:
+                    if on_damaged == "error":
+                        raise failure.error from failure.error.__cause__
+                    # Skip the slice and build the stack again: rare, so decoding twice
+                    # costs less than bookkeeping for a partly filled array.
+                    damaged.append(
+                        (failure.header.path, _reason(failure.error, failure.header.path))
+                    )
+                    stack = [h for h in stack if h.path != failure.header.path]
+                    if not stack:  # nothing left to show: an error, not a warning
+                        raise _refusal(damaged) from None
+            volumes.append(vol)
+    if damaged:
+        _checks.warn(
+            f"{where}: skipped {len(damaged)} damaged file(s): {_listing(damaged)}; they "
+            f"are left out of the Volume (and listed in Volume.notes): copy them again, "
+            f"or pass on_damaged='error' to refuse the series"
+        )
+        extra = tuple(f"damaged file skipped: {p.name} ({why})" for p, why in damaged)
+        volumes = [dataclasses.replace(v, notes=v.notes + extra) for v in volumes]
+    return volumes
 
 
-def _list_files(path: PathInput, *, recursive: bool) -> tuple[list[Path], str]:
+# Names that claim a DICOM file: one that is not DICOM is damaged, not a stray file.
+_DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
+
+
+def _reason(exc: BaseException, f: Path) -> str:
+    return " ".join(str(exc).split()).removeprefix(f"{f}: ")
+
+
+def _listing(damaged: list[tuple[Path, str]]) -> str:
+    shown = "; ".join(f"{p.name} ({why})" for p, why in damaged[:5])
+    return shown + (f"; and {len(damaged) - 5} more" if len(damaged) > 5 else "")
+
+
+def _refusal(damaged: list[tuple[Path, str]]) -> SeriesError:
+    """The error for ``on_damaged="error"``: the first file's reason, the others named."""
+    path, why = damaged[0]
+    more = (
+        f" ({len(damaged) - 1} more damaged: {_listing(damaged[1:])})" if len(damaged) > 1 else ""
+    )
+    return DamagedFileError(f"{path}: {why}{more}")
+
+
+def _defines_plane(orientation: tuple[float, ...]) -> bool:
+    try:
+        geometry.slice_normal(orientation)
+    except ValueError:
+        return False
+    return True
+
+
+def _degenerate(h: SliceHeader) -> str:
+    shown = "\\".join(f"{v:g}" for v in h.orientation or ())
+    return (
+        f"ImageOrientationPatient {shown!r} defines no plane (its row and column cosines "
+        f"are zero or parallel); the file is damaged: copy it again or leave it out"
+    )
+
+
+class _DecodeFailure(Exception):
+    """Pass 2 could not decode one slice; carries the SeriesError for it."""
+
+    def __init__(self, header: SliceHeader, error: SeriesError) -> None:
+        super().__init__(str(error))
+        self.header, self.error = header, error
+
+
+def _list_files(path: object, *, recursive: bool) -> tuple[list[Path], str]:
     if isinstance(path, str | os.PathLike):
-        folder = Path(path)
+        folder = _checks.path("path", path)
         if not folder.exists():
             raise FileNotFoundError(f"path: {str(folder)!r} does not exist")
-        if folder.is_file():
+        if not folder.is_dir():
+            _require_regular("path", folder)
             return [folder], str(folder)
         found = folder.rglob("*") if recursive else folder.iterdir()
         files = sorted(p for p in found if p.is_file())
@@ -515,18 +564,37 @@ def _list_files(path: PathInput, *, recursive: bool) -> tuple[list[Path], str]:
                 + ("" if recursive else " (subfolders are not searched; pass recursive=True)")
             )
         return files, str(folder)
-    files = [Path(p) for p in path]
+    if path is None or not isinstance(path, Sequence):
+        raise TypeError(
+            f"path: expected a folder or a list of files (str or os.PathLike), got "
+            f"{type(path).__name__} {path!r:.80}; pass the series folder, such as "
+            f"'train_images/<study_id>/<series_id>'"
+        )
+    files = _checks.paths("path", path)
     if not files:
         raise SeriesError("path: the list of files is empty; pass at least one DICOM file")
     for f in files:
-        if not f.is_file():
-            what = "is a folder" if f.is_dir() else "does not exist"
-            raise FileNotFoundError(f"path: {str(f)!r} {what}; the list must hold files")
+        if not f.exists():
+            raise FileNotFoundError(f"path: {str(f)!r} does not exist; the list must hold files")
+        if f.is_dir():
+            raise FileNotFoundError(f"path: {str(f)!r} is a folder; the list must hold files")
+        _require_regular("path", f)
     return files, f"the {len(files)} file(s) given"
 
 
-def _select_series(headers: list[_Header], series_uid: str | None, where: str) -> list[_Header]:
-    by_uid: dict[str, list[_Header]] = {}
+def _require_regular(name: str, f: Path) -> None:
+    """Refuse a FIFO, socket or device: reading one would block or never end."""
+    if not f.is_file():
+        raise SeriesError(
+            f"{name}: {str(f)!r} is not a regular file (a FIFO, socket or device), which "
+            f"cannot hold a DICOM image; pass the files of the series"
+        )
+
+
+def _select_series(
+    headers: list[SliceHeader], series_uid: str | None, where: str
+) -> list[SliceHeader]:
+    by_uid: dict[str, list[SliceHeader]] = {}
     for h in headers:
         by_uid.setdefault(h.series_uid, []).append(h)
 
@@ -550,7 +618,7 @@ def _select_series(headers: list[_Header], series_uid: str | None, where: str) -
     return headers
 
 
-def _describe_stacks(stacks: list[list[_Header]]) -> str:
+def _describe_stacks(stacks: list[list[SliceHeader]]) -> str:
     parts = []
     for s in stacks:
         inst = [h.instance for h in s if h.instance is not None]
@@ -560,472 +628,45 @@ def _describe_stacks(stacks: list[list[_Header]]) -> str:
     return "; ".join(parts)
 
 
-# --------------------------------------------------------------------------- pass 1
-
-# The tags read from each header, with the VR used to interpret them (files written
-# in implicit VR carry no VR, and anonymisers sometimes rewrite VRs as UN).
-_TAGS: dict[int, tuple[str, str]] = {
-    0x00080005: ("SpecificCharacterSet", "CS"),
-    0x00080016: ("SOPClassUID", "UI"),
-    0x00080060: ("Modality", "CS"),
-    0x0008103E: ("SeriesDescription", "LO"),
-    0x00180050: ("SliceThickness", "DS"),
-    0x00180086: ("EchoNumbers", "IS"),
-    0x00180088: ("SpacingBetweenSlices", "DS"),
-    0x0020000D: ("StudyInstanceUID", "UI"),
-    0x0020000E: ("SeriesInstanceUID", "UI"),
-    0x00200012: ("AcquisitionNumber", "IS"),
-    0x00200013: ("InstanceNumber", "IS"),
-    0x00200032: ("ImagePositionPatient", "DS"),
-    0x00200037: ("ImageOrientationPatient", "DS"),
-    0x00200100: ("TemporalPositionIdentifier", "IS"),
-    0x00280002: ("SamplesPerPixel", "US"),
-    0x00280004: ("PhotometricInterpretation", "CS"),
-    0x00280008: ("NumberOfFrames", "IS"),
-    0x00280010: ("Rows", "US"),
-    0x00280011: ("Columns", "US"),
-    0x00280030: ("PixelSpacing", "DS"),
-    0x00280100: ("BitsAllocated", "US"),
-    0x00280101: ("BitsStored", "US"),
-    0x00280103: ("PixelRepresentation", "US"),
-    0x00281050: ("WindowCenter", "DS"),
-    0x00281051: ("WindowWidth", "DS"),
-    0x00281052: ("RescaleIntercept", "DS"),
-    0x00281053: ("RescaleSlope", "DS"),
-}
-_PIXEL_DATA = 0x7FE00010
-_MODALITY_LUT_SEQUENCE = 0x00283000
-_LONG_VRS = frozenset(
-    (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV", b"UV")
-)
-_SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split())
-_PLAIN_CHARSETS = ("", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192")
-_FIRST_CHUNK = 1 << 13  # headers of MR files are a few kB ...
-_FAST_CHUNK = 1 << 16  # ... and those longer than this are left to pydicom
-
-
-class _Unparsed(Exception):
-    """The fast header parser met something it leaves to pydicom."""
-
-
-class _NeedMore(_Unparsed):
-    """The header goes on past the bytes read so far."""
-
-
-def _decode_value(raw: bytes, vr: str, little: bool, charset: str = "") -> int | list[str]:
-    """A tag's value bytes as an int (US) or a list of strings (split at backslashes)."""
-    if vr == "US":
-        if len(raw) < 2:
-            return []
-        return struct.unpack("<H" if little else ">H", raw[:2])[0]
-    encoding = "utf-8" if charset.strip() == "ISO_IR 192" else "latin-1"
-    text = raw.decode(encoding, errors="replace").strip(" \0")
-    return [t.strip(" \0") for t in text.split("\\")] if text else []
-
-
-def _norm_value(value: Any) -> int | list[str]:
-    """A value converted by pydicom, in the form of :func:`_decode_value`."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if value is None or value == "":
-        return []
-    if isinstance(value, pydicom.multival.MultiValue | list | tuple):
-        return [str(v).strip() for v in value]
-    return [str(value).strip()]
-
-
-def _scan_fast(path: Path) -> dict[str, Any]:
-    """Parse a file's header in pure Python, stopping at PixelData.
-
-    Handles the common case (DICM preamble, little-endian explicit or implicit VR, a
-    header shorter than 64 kB, PixelData present at top level) and raises
-    :class:`_Unparsed` for anything else, which pydicom then reads: a data set whose
-    first element contradicts the transfer syntax's VR encoding, top-level tags out
-    of order, an unknown VR, undefined length on anything but SQ and the top-level
-    PixelData, a tag read here stored under another VR than the dictionary's, a
-    SeriesDescription in a character set other than ASCII, Latin-1 or UTF-8, and a
-    Modality LUT Sequence. pydicom spends most of a small file's read time on
-    objects this reader never needs.
-    """
-    with open(path, "rb") as fp:
-        size = os.fstat(fp.fileno()).st_size
-        buf = fp.read(_FIRST_CHUNK)
-        try:
-            return _parse_header(buf, size)
-        except _NeedMore:
-            if size <= len(buf):
-                raise _Unparsed from None
-            buf += fp.read(_FAST_CHUNK - len(buf))
-        try:
-            return _parse_header(buf, size)
-        except _NeedMore:
-            raise _Unparsed from None
-
-
-def _parse_header(buf: bytes, size: int) -> dict[str, Any]:
-    if len(buf) < 144 or buf[128:132] != b"DICM":
-        raise _Unparsed
-    unpack_from = struct.unpack_from
-    # File meta: always explicit VR little endian.
-    pos, meta = 132, {}
-    while pos + 8 <= len(buf):
-        group, elem = unpack_from("<HH", buf, pos)
-        if group != 2:
-            break
-        vr = buf[pos + 4 : pos + 6]
-        if vr in _LONG_VRS:
-            (length,) = unpack_from("<I", buf, pos + 8)
-            pos += 12
-        else:
-            (length,) = unpack_from("<H", buf, pos + 6)
-            pos += 8
-        if length == 0xFFFFFFFF:
-            raise _Unparsed
-        meta[elem] = buf[pos : pos + length].decode("latin-1").strip(" \0")
-        pos += length
-    ts = UID(meta.get(0x0010, ""))
-    if ts == ImplicitVRLittleEndian:
-        explicit = False
-    elif ts.is_transfer_syntax and ts.is_little_endian and not ts.is_deflated:
-        explicit = True
-    else:
-        raise _Unparsed
-    if meta.get(0x0002) == MediaStorageDirectoryStorage:
-        raise _Unparsed
-
-    # pydicom reads the data set in the encoding its first element looks like, whatever
-    # the transfer syntax says (its heuristic: bytes 4-5 are a VR in explicit VR).
-    looks_explicit = all(0x40 < b < 0x5B for b in buf[pos + 4 : pos + 6])
-    if looks_explicit != explicit:
-        raise _Unparsed
-
-    values: dict[str, Any] = {}
-    depth = 0  # nesting of undefined-length sequences and items
-    last = 0  # the previous top-level tag: they must ascend, else something is off
-    end = len(buf)
-    while True:
-        if pos + 12 > end:
-            raise _NeedMore  # header longer than the chunk, or no PixelData
-        group, elem = unpack_from("<HH", buf, pos)
-        tag = group << 16 | elem
-        if group == 0xFFFE:  # item, item delimiter, sequence delimiter
-            (length,) = unpack_from("<I", buf, pos + 4)
-            pos += 8
-            if elem == 0xE000:
-                if length != 0xFFFFFFFF:
-                    pos += length
-                else:
-                    depth += 1
-            elif elem in (0xE00D, 0xE0DD):
-                depth -= 1
-            if depth < 0:
-                raise _Unparsed
-            continue
-        if explicit:
-            vr = buf[pos + 4 : pos + 6]
-            if vr in _LONG_VRS:
-                (length,) = unpack_from("<I", buf, pos + 8)
-                header = 12
-            elif vr in _SHORT_VRS:
-                (length,) = unpack_from("<H", buf, pos + 6)
-                header = 8
-            else:
-                raise _Unparsed
-            # Undefined length is left to pydicom except for SQ and the top-level
-            # PixelData: UN then holds implicit VR data, OB an encapsulated icon.
-            if length == 0xFFFFFFFF and vr != b"SQ" and (depth or tag != _PIXEL_DATA):
-                raise _Unparsed
-        else:
-            (length,) = unpack_from("<I", buf, pos + 4)
-            header = 8
-        if depth == 0:
-            if tag <= last or tag == _MODALITY_LUT_SEQUENCE:
-                raise _Unparsed
-            last = tag
-        if depth == 0 and tag >= _PIXEL_DATA:
-            if tag != _PIXEL_DATA:
-                raise _Unparsed
-            values["_value_offset"] = pos + header
-            values["_value_length"] = -1 if length == 0xFFFFFFFF else length
-            break
-        pos += header
-        if length == 0xFFFFFFFF:  # an undefined-length sequence starts
-            depth += 1
-            continue
-        if depth == 0 and tag in _TAGS:
-            if pos + length > end:
-                raise _NeedMore
-            keyword, tag_vr = _TAGS[tag]
-            if explicit and vr not in (tag_vr.encode(), b"UN"):
-                raise _Unparsed  # pydicom decodes a value by the VR in the file
-            charset = values.get("SpecificCharacterSet", [""])
-            if keyword == "SeriesDescription" and any(c not in _PLAIN_CHARSETS for c in charset):
-                raise _Unparsed
-            values[keyword] = _decode_value(
-                bytes(buf[pos : pos + length]), tag_vr, True, (charset or [""])[0]
-            )
-        pos += length
-    values.update(
-        _ts=ts,
-        _implicit=not explicit,
-        _little=True,
-        _size=size,
-        _sop=meta.get(0x0002, ""),
-    )
-    return values
-
-
-def _scan_pydicom(path: Path) -> dict[str, Any] | str:
-    """Read a header with pydicom; a reason string when the file holds no image."""
-    with open(path, "rb") as fp:
-        try:
-            ds = pydicom.dcmread(fp, stop_before_pixels=True)
-        except InvalidDicomError:
-            return "not DICOM"
-        except Exception as exc:
-            raise SeriesError(
-                f"{path}: unreadable DICOM file ({type(exc).__name__}: {exc}); it is "
-                f"probably truncated or damaged: copy it again or leave it out"
-            ) from exc
-        offset = fp.tell()
-        head = fp.read(12)
-        size = os.fstat(fp.fileno()).st_size
-
-    meta = getattr(ds, "file_meta", None) or pydicom.Dataset()
-    sop = str(meta.get("MediaStorageSOPClassUID") or ds.get("SOPClassUID") or "")
-    if sop == MediaStorageDirectoryStorage:
-        return "DICOMDIR"
-    ts = UID(meta.get("TransferSyntaxUID") or ExplicitVRLittleEndian)
-    if not ts.is_transfer_syntax:
-        raise SeriesError(
-            f"{path}: its Transfer Syntax UID {str(ts)!r} is not one pydicom knows, so its "
-            f"pixel data cannot be decoded; convert the file (e.g. with dcmtk or gdcm) "
-            f"or leave it out"
-        )
-    # ds.original_encoding follows the transfer syntax, but pydicom reads a data set
-    # in the VR encoding its first element shows; PixelData shows it again below.
-    implicit, little = ts.is_implicit_VR, ts.is_little_endian
-
-    value_offset: int | None = None
-    value_length = -1
-    has_pixels = False
-    if ts.is_deflated:
-        # The stream is compressed, so the pixel data cannot be found by seeking;
-        # such files are rare: read them whole (once here, once when decoding).
-        has_pixels = "PixelData" in pydicom.dcmread(path)
-    elif len(head) >= 8:
-        end = "<" if little else ">"
-        group, elem = struct.unpack(end + "HH", head[:4])
-        if (group, elem) == (0x7FE0, 0x0010):
-            has_pixels = True
-            # Every VR PixelData can have (OB, OW, UN) ends in an odd byte, which
-            # the low bytes of a (necessarily even) implicit VR length cannot.
-            implicit = head[4:6] not in (b"OB", b"OW", b"UN")
-            if implicit:
-                (value_length,) = struct.unpack(end + "I", head[4:8])
-                value_offset = offset + 8
-            elif len(head) == 12:
-                (value_length,) = struct.unpack(end + "I", head[8:12])
-                value_offset = offset + 12
-            if value_length == 0xFFFFFFFF:
-                value_length = -1
-
-    if not has_pixels:
-        looks_like_image = "Rows" in ds or "Image Storage" in UID(sop).name
-        if len(ds) == 0 or (looks_like_image and offset >= size):
-            raise SeriesError(
-                f"{path}: the DICOM file ends before its pixel data; it is probably "
-                f"truncated or damaged: copy it again or leave it out"
-            )
-        return "no pixel data"
-
-    if _MODALITY_LUT_SEQUENCE in ds:
-        raise SeriesError(
-            f"{path}: its stored values are mapped by a Modality LUT Sequence, which "
-            f"this reader does not apply; read the file with pydicom "
-            f"(pydicom.pixels.apply_modality_lut) or leave it out"
-        )
-    values: dict[str, Any] = {}
-    for tag, (keyword, vr) in _TAGS.items():
-        item = ds.get_item(tag)
-        if item is None:
-            continue
-        converted = not isinstance(item.value, bytes) or item.VR not in (None, vr, "UN")
-        if keyword == "SeriesDescription" or converted:
-            values[keyword] = _norm_value(ds[tag].value)  # converted by pydicom
-        else:
-            values[keyword] = _decode_value(item.value, vr, bool(little))
-    values.update(
-        _ts=ts,
-        _implicit=bool(implicit),
-        _little=bool(little),
-        _size=size,
-        _sop=sop,
-        _value_offset=None if ts.is_deflated else value_offset,
-        _value_length=value_length,
-    )
-    return values
-
-
-def _floats(values: dict[str, Any], keyword: str, n: int) -> tuple[float, ...] | None:
-    """The n numbers of a decimal tag, or None when missing, empty or malformed."""
-    v = values.get(keyword)
-    if not isinstance(v, list) or len(v) != n:
-        return None
-    try:
-        out = tuple(float(x) for x in v)
-    except ValueError:
-        return None
-    return out if all(np.isfinite(out)) else None
-
-
-def _first_float(values: dict[str, Any], keyword: str) -> float | None:
-    v = values.get(keyword)
-    if isinstance(v, int):
-        return float(v)
-    try:
-        out = float(v[0]) if v else None
-    except ValueError:
-        return None
-    return out if out is not None and np.isfinite(out) else None
-
-
-def _integer(values: dict[str, Any], keyword: str, default: int | None = None) -> int | None:
-    v = values.get(keyword)
-    if isinstance(v, int):
-        return v
-    try:
-        return int(float(v[0])) if v else default
-    except ValueError:
-        return default
-
-
-def _text(values: dict[str, Any], keyword: str) -> str:
-    v = values.get(keyword)
-    return "\\".join(v) if isinstance(v, list) else ""
-
-
-def _read_header(path: Path) -> _Header | str:
-    """Parse one file up to its pixel data; return a reason string to skip it."""
-    try:
-        values = _scan_fast(path)
-    except (_Unparsed, struct.error, UnicodeDecodeError):
-        values = _scan_pydicom(path)  # type: ignore[assignment]
-    if isinstance(values, str):
-        return values
-    return _make_header(path, values)
-
-
-def _make_header(path: Path, values: dict[str, Any]) -> _Header:
-    rows, cols = _integer(values, "Rows"), _integer(values, "Columns")
-    bits_allocated = _integer(values, "BitsAllocated")
-    if not rows or not cols or not bits_allocated:
-        raise SeriesError(
-            f"{path}: the file holds PixelData but lacks Rows, Columns or BitsAllocated, "
-            f"so its pixels cannot be laid out; the file is damaged"
-        )
-    frames = _integer(values, "NumberOfFrames", 1) or 1
-    spp = _integer(values, "SamplesPerPixel", 1)
-    photometric = _text(values, "PhotometricInterpretation") or "MONOCHROME2"
-    if frames != 1:
-        raise SeriesError(
-            f"{path}: multi-frame files ({frames} frames) are not supported; "
-            f"this reader expects one file per slice"
-        )
-    if spp != 1 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
-        raise SeriesError(
-            f"{path}: only greyscale images (MONOCHROME1/2, one sample per pixel) are "
-            f"supported, got PhotometricInterpretation {photometric!r} with "
-            f"{spp} samples per pixel"
-        )
-    if bits_allocated not in (8, 16, 32):
-        raise SeriesError(f"{path}: BitsAllocated {bits_allocated} is not supported (8, 16 or 32)")
-    bits_stored = _integer(values, "BitsStored", bits_allocated) or bits_allocated
-    bits_stored = min(max(bits_stored, 1), bits_allocated)
-
-    value_offset, value_length, size = (
-        values["_value_offset"],
-        values["_value_length"],
-        values["_size"],
-    )
-    if value_offset is not None and value_length < 0 and not values["_ts"].is_compressed:
-        raise SeriesError(
-            f"{path}: its PixelData has undefined length (encapsulated) but its transfer "
-            f"syntax {values['_ts'].name} is uncompressed, so the pixels cannot be "
-            f"located; the file is damaged: leave it out"
-        )
-    if value_offset is not None and value_length >= 0:
-        need = rows * cols * bits_allocated // 8
-        if value_offset + value_length > size or value_length < need:
-            have = max(0, min(value_length, size - value_offset))
-            raise SeriesError(
-                f"{path}: the pixel data is truncated: {rows}x{cols} pixels of "
-                f"{bits_allocated} bits need {need} bytes but the file holds {have}; "
-                f"copy the file again or leave it out"
-            )
-
-    center = _first_float(values, "WindowCenter")
-    width = _first_float(values, "WindowWidth")
-    slope = _first_float(values, "RescaleSlope")
-    intercept = _first_float(values, "RescaleIntercept")
-    return _Header(
-        path=path,
-        series_uid=_text(values, "SeriesInstanceUID"),
-        study_uid=_text(values, "StudyInstanceUID"),
-        description=_text(values, "SeriesDescription"),
-        modality=_text(values, "Modality"),
-        instance=_integer(values, "InstanceNumber"),
-        position=_floats(values, "ImagePositionPatient", 3),  # type: ignore[arg-type]
-        orientation=_floats(values, "ImageOrientationPatient", 6),
-        rows=rows,
-        cols=cols,
-        pixel_spacing=_floats(values, "PixelSpacing", 2),  # type: ignore[arg-type]
-        spacing_between=_first_float(values, "SpacingBetweenSlices"),
-        thickness=_first_float(values, "SliceThickness"),
-        bits_allocated=bits_allocated,
-        bits_stored=bits_stored,
-        signed=_integer(values, "PixelRepresentation", 0) == 1,
-        photometric=photometric,
-        slope=1.0 if slope is None or slope == 0 else slope,
-        intercept=0.0 if intercept is None else intercept,
-        window=None if center is None or width is None else (center, width),
-        transfer_syntax=values["_ts"],
-        little_endian=values["_little"],
-        value_offset=value_offset,
-        value_length=value_length,
-        split_tags={k: _text(values, k) for k in _SPLIT_TAGS if _text(values, k)},
-    )
-
-
 # --------------------------------------------------------------------------- grouping
 
 
-def _same_geometry(a: _Header, b: _Header) -> bool:
+def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
     if (a.rows, a.cols) != (b.rows, b.cols):
         return False
     if (a.pixel_spacing is None) != (b.pixel_spacing is None):
         return False
-    if a.pixel_spacing is not None and not np.allclose(
-        a.pixel_spacing, b.pixel_spacing, rtol=_PIXEL_SPACING_RTOL, atol=1e-6
+    if (
+        a.pixel_spacing is not None
+        and b.pixel_spacing is not None
+        and not np.allclose(a.pixel_spacing, b.pixel_spacing, rtol=_PIXEL_SPACING_RTOL, atol=1e-6)
     ):
         return False
-    if (a.orientation is None) != (b.orientation is None):
-        return False
-    return a.orientation is None or geometry.same_orientation(
-        a.orientation, b.orientation, atol=_ORIENTATION_ATOL
-    )
+    if a.orientation is None or b.orientation is None:
+        return a.orientation is None and b.orientation is None
+    return geometry.same_orientation(a.orientation, b.orientation, atol=_ORIENTATION_ATOL)
 
 
-def _has_duplicates(stack: list[_Header]) -> bool:
+def _offsets(stack: list[SliceHeader]) -> NDArray[np.float64]:
+    """Offsets along the normal of a stack whose slices all have position tags."""
+    positions = [h.position for h in stack if h.position is not None]
+    orientation = stack[0].orientation
+    assert orientation is not None and len(positions) == len(stack)
+    return geometry.slice_offsets(positions, orientation)
+
+
+def _has_duplicates(stack: list[SliceHeader]) -> bool:
     if len(stack) < 2 or any(h.position is None or h.orientation is None for h in stack):
         return False
-    off = np.sort(geometry.slice_offsets([h.position for h in stack], stack[0].orientation))
+    if stack[0].orientation is None or not _defines_plane(stack[0].orientation):
+        return False  # read_headers keeps such records; read_series refuses them
+    off = np.sort(_offsets(stack))
     return bool(np.any(np.diff(off) <= _POSITION_ATOL))
 
 
-def _split_stacks(headers: list[_Header]) -> list[list[_Header]]:
+def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
     """Stacks of one series, in the order of their lowest InstanceNumber."""
-    groups: list[list[_Header]] = []
+    groups: list[list[SliceHeader]] = []
     for h in headers:
         for g in groups:
             if _same_geometry(g[0], h):
@@ -1034,14 +675,14 @@ def _split_stacks(headers: list[_Header]) -> list[list[_Header]]:
         else:
             groups.append([h])
 
-    stacks: list[list[_Header]] = []
+    stacks: list[list[SliceHeader]] = []
     for g in groups:
         parts = [g]
         if _has_duplicates(g):
             # Interleaved acquisitions (echoes, time points) repeat the positions:
             # split by the first tag whose values make every part duplicate-free.
-            for tag in _SPLIT_TAGS:
-                values: dict[str, list[_Header]] = {}
+            for tag in SPLIT_TAGS:
+                values: dict[str, list[SliceHeader]] = {}
                 for h in g:
                     values.setdefault(str(h.split_tags.get(tag, "")), []).append(h)
                 if len(values) > 1 and not any(map(_has_duplicates, values.values())):
@@ -1049,7 +690,7 @@ def _split_stacks(headers: list[_Header]) -> list[list[_Header]]:
                     break
         stacks.extend(parts)
 
-    def key(stack: list[_Header]) -> tuple[int, str]:
+    def key(stack: list[SliceHeader]) -> tuple[int, str]:
         inst = [h.instance for h in stack if h.instance is not None]
         return (min(inst) if inst else 2**31, str(min(h.path for h in stack)))
 
@@ -1060,8 +701,8 @@ def _split_stacks(headers: list[_Header]) -> list[list[_Header]]:
 
 
 def _order(
-    stack: list[_Header], *, where: str, duplicates: str
-) -> tuple[list[_Header], NDArray[np.float64] | None, list[str]]:
+    stack: list[SliceHeader], *, where: str, duplicates: str
+) -> tuple[list[SliceHeader], NDArray[np.float64] | None, list[str]]:
     """Slices in order, their distinct offsets (None without geometry), and notes."""
     notes: list[str] = []
     inst = np.array([-1 if h.instance is None else h.instance for h in stack])
@@ -1075,19 +716,18 @@ def _order(
                     f"ImageOrientationPatient and some lack InstanceNumber, so the slices "
                     f"cannot be ordered"
                 )
-            warnings.warn(
+            by = "frame number" if stack[0].frames > 1 else "InstanceNumber"
+            _checks.warn(
                 f"{where}: {len(missing)} of {len(stack)} slices (e.g. "
                 f"{missing[0].path.name}) lack ImagePositionPatient or "
-                f"ImageOrientationPatient; ordered by InstanceNumber instead, slice "
-                f"spacing taken from SpacingBetweenSlices/SliceThickness",
-                UserWarning,
-                stacklevel=5,
+                f"ImageOrientationPatient; ordered by {by} instead, slice "
+                f"spacing taken from SpacingBetweenSlices/SliceThickness"
             )
-            notes.append("ordered by InstanceNumber: position tags missing")
+            notes.append(f"ordered by {by}: position tags missing")
         order = np.argsort(inst, kind="stable")
         return [stack[i] for i in order], None, notes
 
-    offsets = geometry.slice_offsets([h.position for h in stack], stack[0].orientation)
+    offsets = _offsets(stack)
     order = geometry.slice_order(offsets, inst, atol=_POSITION_ATOL)
     stack = [stack[i] for i in order]
     offsets = offsets[order]
@@ -1134,19 +774,17 @@ def _order(
             for i in gaps[:5]
         ) + (f" and {gaps.size - 5} more" if gaps.size > 5 else "")
         mean = (distinct[-1] - distinct[0]) / (distinct.size - 1)
-        warnings.warn(
+        _checks.warn(
             f"{where}: irregular slice spacing: the median step is {np.median(steps):.4g} mm "
             f"but there are {listed}; the Volume's slice spacing is the mean step "
-            f"{mean:.4g} mm",
-            UserWarning,
-            stacklevel=5,
+            f"{mean:.4g} mm"
         )
         notes.append(f"irregular slice spacing: {listed}")
     return stack, distinct, notes
 
 
 def _build_volume(
-    stack: list[_Header],
+    stack: list[SliceHeader],
     *,
     where: str,
     duplicates: str,
@@ -1157,6 +795,20 @@ def _build_volume(
     stack, distinct, notes = _order(stack, where=where, duplicates=duplicates)
     first = stack[0]
     n = len(stack)
+    if first.mosaic_tiles:
+        notes.append(
+            f"Siemens MOSAIC {first.path.name} unpacked into {n} slices; instance_numbers "
+            f"are tile numbers (1 = the first tile)"
+        )
+    elif first.frames > 1:
+        notes.append(
+            f"enhanced multi-frame {first.path.name}: instance_numbers are frame numbers "
+            f"(1 = the first frame)"
+        )
+    soft = list(dict.fromkeys(note for h in stack for note in h.notes))
+    if soft:
+        _checks.warn(f"{where}: " + "; ".join(soft[:5]) + (" ..." if len(soft) > 5 else ""))
+        notes.extend(soft)
 
     # Geometry.
     if first.pixel_spacing is None:
@@ -1190,8 +842,9 @@ def _build_volume(
     invert = monochrome1 == "invert"
 
     out = np.empty((n, first.rows, first.cols), dtype=dtype)
+    cache: dict[str, Any] = {}  # the last file's dataset or mosaic, for its other frames
     for i, h in enumerate(stack):
-        _decode_into(out[i], h, decoding_plugin=decoding_plugin)
+        _decode_into(out[i], h, decoding_plugin=decoding_plugin, cache=cache)
         _apply_values(out[i], h, invert=invert and h.photometric == "MONOCHROME1")
         bar.update()
 
@@ -1224,7 +877,7 @@ def _build_volume(
 # --------------------------------------------------------------------------- pass 2
 
 
-def _raw_dtype(h: _Header) -> np.dtype:
+def _raw_dtype(h: SliceHeader) -> np.dtype:
     kind = "i" if h.signed else "u"
     return np.dtype(f"{'<' if h.little_endian else '>'}{kind}{h.bits_allocated // 8}")
 
@@ -1241,7 +894,7 @@ def _fix_unused_bits(a: NDArray[Any], bits_stored: int, signed: bool) -> None:
         np.bitwise_and(a, (1 << bits_stored) - 1, out=a)
 
 
-def _store(target: NDArray[Any], raw: NDArray[Any], h: _Header) -> None:
+def _store(target: NDArray[Any], raw: NDArray[Any], h: SliceHeader) -> None:
     """Copy one decoded frame into its slot of the output, fixing unused bits."""
     raw = raw.reshape(target.shape)
     if target.dtype == np.int16 and raw.dtype.itemsize == 2 and raw.dtype.isnative:
@@ -1256,65 +909,157 @@ def _store(target: NDArray[Any], raw: NDArray[Any], h: _Header) -> None:
     np.copyto(target, raw, casting="unsafe")
 
 
-def _decode_into(target: NDArray[Any], h: _Header, *, decoding_plugin: str) -> None:
+def _decode_into(
+    target: NDArray[Any], h: SliceHeader, *, decoding_plugin: str, cache: dict[str, Any]
+) -> None:
+    """Decode the pixels of ``h`` into ``target``; a damaged file raises _DecodeFailure."""
     ts = h.transfer_syntax
     if not ts.is_compressed and h.value_offset is not None and h.little_endian:
-        _read_native(target, h)
-        return
+        if not h.mosaic_tiles:
+            _read_native(target, h)
+            return
     plugin = _choose_plugin(h, decoding_plugin)
+    if ts == RLELossless and not plugin:
+        _warn_slow_rle()  # outside the try: under -W error it must not look like damage
     try:
-        if ts == RLELossless and plugin == "pylibjpeg" and h.value_offset is not None:
-            raw = _decode_rle_fast(h)
+        if h.mosaic_tiles:
+            full = cache.get("mosaic") if cache.get("path") == h.path else None
+            if full is None:
+                tiles = h.mosaic_tiles
+                full = _decode_frame(h, plugin, cache, h.rows * tiles, h.cols * tiles)
+                cache.update(path=h.path, mosaic=full)
+            raw = _mosaic.tile(full, h)
         else:
-            ds = pydicom.dcmread(h.path)
-            raw, _ = get_decoder(ts).as_array(ds, raw=True, decoding_plugin=plugin)
-    except SeriesError:
+            raw = _decode_frame(h, plugin, cache, h.rows, h.cols)
+        if raw.size != target.size:
+            raise SeriesError(
+                f"decoded {raw.size} pixels where Rows x Columns is {h.rows}x{h.cols} = "
+                f"{target.size}"
+            )
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as exc:
+    except BaseException as exc:  # pylibjpeg-rle panics with a BaseException
         tried = plugin or ", ".join(get_decoder(ts).available_plugins)
         fix = _PIP_FIX.get(ts)
-        raise SeriesError(
+        text = " ".join(str(exc).split())
+        error = DamagedFileError(
             f"{h.path}: cannot decode its {ts.name} pixel data with {tried} "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())}); the file may be "
-            f"truncated or damaged"
+            f"({type(exc).__name__}: {text}); the file may be truncated or damaged"
             + (f", or need another decoder: {fix}" if fix and ts != RLELossless else "")
-        ) from exc
+            + (
+                "; decoding_plugin='pydicom' may still read it"
+                if tried != "pydicom" and "pydicom" in _available(ts)
+                else ""
+            )
+        )
+        error.__cause__ = exc if isinstance(exc, Exception) else None
+        raise _DecodeFailure(h, error) from None
     _store(target, raw, h)
 
 
-def _read_native(target: NDArray[Any], h: _Header) -> None:
-    raw_dtype = _raw_dtype(h)
-    direct = target.dtype == np.int16 and raw_dtype.itemsize == 2
-    buf = target.view(raw_dtype) if direct else np.empty(target.shape, dtype=raw_dtype)
+def _available(ts: UID) -> tuple[str, ...]:
+    try:
+        return tuple(get_decoder(ts).available_plugins)
+    except NotImplementedError:
+        return ()
+
+
+def _decode_frame(
+    h: SliceHeader, plugin: str, cache: dict[str, Any], rows: int, cols: int
+) -> NDArray[Any]:
+    """The stored values of frame ``h.frame`` of the file (a whole mosaic image)."""
+    ts = h.transfer_syntax
+    if ts == RLELossless and plugin == "pylibjpeg" and h.value_offset is not None:
+        return _decode_rle_fast(h, rows, cols, cache)
+    if not ts.is_compressed and h.value_offset is not None and h.little_endian:
+        # An uncompressed mosaic: the whole image, read from the file.
+        buf = np.empty((rows, cols), dtype=_raw_dtype(h))
+        _read_into(buf, h, h.value_offset)
+        return buf
+    ds = cache.get("dataset") if cache.get("path") == h.path else None
+    if ds is None:
+        ds = pydicom.dcmread(h.path)
+        cache.clear()
+        cache.update(path=h.path, dataset=ds)
+    index = h.frame if h.frames > 1 else None
+    raw, _ = get_decoder(ts).as_array(ds, raw=True, index=index, decoding_plugin=plugin)
+    return raw
+
+
+#: Measured by benchmarks/bench_read_series.py: pydicom's RLE decoder against
+#: pylibjpeg-rle on 512x512 slices (8.5x on Kaggle's image).
+SLOW_RLE_FACTOR = 10
+_slow_rle_warned = False
+
+
+def _fast_rle_available() -> bool:
+    return "pylibjpeg" in _available(RLELossless)
+
+
+def _warn_slow_rle() -> None:
+    global _slow_rle_warned
+    if _slow_rle_warned or _fast_rle_available():
+        return
+    _slow_rle_warned = True
+    _checks.warn(
+        f"RLE Lossless pixel data is decoded by pydicom's own decoder, about "
+        f"{SLOW_RLE_FACTOR}x slower than pylibjpeg-rle, which is not installed: "
+        f'pip install "eda_helpers[fast]" (or pip install pylibjpeg pylibjpeg-rle), then '
+        f"restart the kernel. Offline on Kaggle: on a machine with internet, "
+        f"pip download pylibjpeg pylibjpeg-rle -d wheels, upload the folder as a "
+        f"dataset, add it to the notebook and pip install --no-index --find-links "
+        f"/kaggle/input/<dataset> pylibjpeg pylibjpeg-rle. "
+        f"(This warning is shown once per session.)"
+    )
+
+
+def _read_into(buf: NDArray[Any], h: SliceHeader, offset: int) -> None:
     with open(h.path, "rb", buffering=0) as fp:
-        fp.seek(h.value_offset)  # type: ignore[arg-type]
-        got = fp.readinto(memoryview(buf).cast("B"))
+        fp.seek(offset)
+        got = fp.readinto(memoryview(buf).cast("B"))  # type: ignore[arg-type]
     if got != buf.nbytes:
-        raise SeriesError(
+        raise DamagedFileError(
             f"{h.path}: the pixel data is truncated ({got} of {buf.nbytes} bytes); "
             f"copy the file again or leave it out"
         )
+
+
+def _read_native(target: NDArray[Any], h: SliceHeader) -> None:
+    raw_dtype = _raw_dtype(h)
+    direct = target.dtype == np.int16 and raw_dtype.itemsize == 2
+    buf = target.view(raw_dtype) if direct else np.empty(target.shape, dtype=raw_dtype)
+    try:
+        _read_into(buf, h, h.value_offset + h.frame * buf.nbytes)  # type: ignore[operator]
+    except DamagedFileError as exc:
+        raise _DecodeFailure(h, exc) from None
     if direct:
         _fix_unused_bits(target, h.bits_stored, h.signed)
     else:
         _store(target, buf, h)
 
 
-def _decode_rle_fast(h: _Header) -> NDArray[Any]:
+def _decode_rle_fast(h: SliceHeader, rows: int, cols: int, cache: dict[str, Any]) -> NDArray[Any]:
     from rle.utils import decode_pixel_data
 
-    with open(h.path, "rb") as fp:
-        fp.seek(h.value_offset)  # type: ignore[arg-type]
-        data = fp.read()
-    frame = get_frame(data, 0, number_of_frames=1)
+    data = cache.get("encapsulated") if cache.get("path") == h.path else None
+    if data is None:
+        with open(h.path, "rb") as fp:
+            fp.seek(h.value_offset)  # type: ignore[arg-type]
+            data = fp.read()
+        if h.frames > 1:  # kept for the file's other frames
+            cache.clear()
+            cache.update(path=h.path, encapsulated=data)
+    # A mosaic's tiles share its one frame; frames of a multi-frame file are indexed.
+    index = 0 if h.mosaic_tiles else h.frame
+    frame = get_frame(data, index, number_of_frames=h.frames)
     decoded = decode_pixel_data(
-        frame, version=2, rows=h.rows, columns=h.cols, bits_allocated=h.bits_allocated
+        frame, version=2, rows=rows, columns=cols, bits_allocated=h.bits_allocated
     )
     kind = "i" if h.signed else "u"
     return np.frombuffer(decoded, dtype=f"<{kind}{h.bits_allocated // 8}")
 
 
-def _choose_plugin(h: _Header, decoding_plugin: str) -> str:
+def _choose_plugin(h: SliceHeader, decoding_plugin: str) -> str:
     ts = h.transfer_syntax
     if not ts.is_compressed:
         return ""
@@ -1342,7 +1087,7 @@ def _choose_plugin(h: _Header, decoding_plugin: str) -> str:
     return decoding_plugin
 
 
-def _apply_values(target: NDArray[Any], h: _Header, *, invert: bool) -> None:
+def _apply_values(target: NDArray[Any], h: SliceHeader, *, invert: bool) -> None:
     """Modality LUT then MONOCHROME1 inversion, in place."""
     if h.slope != 1.0 or h.intercept != 0.0:
         if target.dtype == np.int16:

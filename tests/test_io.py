@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import warnings
@@ -290,7 +291,11 @@ def test_truncated_pixel_data_names_the_file(tmp_path, rng):
     data = (tmp_path / "2.dcm").read_bytes()
     (tmp_path / "2.dcm").write_bytes(data[:-40])
     with pytest.raises(SeriesError, match=r"2\.dcm: the pixel data is truncated: 8x6 pixels"):
-        read_series(tmp_path)
+        read_series(tmp_path, on_damaged="error")
+    with pytest.warns(UserWarning, match=r"skipped 1 damaged file\(s\): 2\.dcm \(the pixel"):
+        vol = read_series(tmp_path)
+    assert vol.instance_numbers == (1, 3)
+    assert any(n.startswith("damaged file skipped: 2.dcm (the pixel data") for n in vol.notes)
 
 
 def test_truncated_header_names_the_file(tmp_path, rng):
@@ -298,7 +303,7 @@ def test_truncated_header_names_the_file(tmp_path, rng):
     data = (tmp_path / "1.dcm").read_bytes()
     (tmp_path / "1.dcm").write_bytes(data[:400])
     with pytest.raises(SeriesError, match=r"1\.dcm: the DICOM file ends before its pixel data"):
-        read_series(tmp_path)
+        read_series(tmp_path, on_damaged="error")
 
 
 def test_truncated_rle_file_names_the_file(tmp_path, rng):
@@ -307,7 +312,10 @@ def test_truncated_rle_file_names_the_file(tmp_path, rng):
     (tmp_path / "2.dcm").write_bytes(data[:-60])
     for plugin in ("auto", "pydicom"):
         with pytest.raises(SeriesError, match=r"2\.dcm: cannot decode its RLE Lossless"):
-            read_series(tmp_path, decoding_plugin=plugin)
+            read_series(tmp_path, decoding_plugin=plugin, on_damaged="error")
+    with pytest.warns(UserWarning, match=r"2\.dcm \(cannot decode .*decoding_plugin='pydicom'"):
+        vol = read_series(tmp_path)
+    assert vol.instance_numbers == (1,)
 
 
 def test_empty_and_missing_paths(tmp_path):
@@ -620,7 +628,7 @@ def test_single_slice_spacing_from_tags(tmp_path, rng):
 def test_unsupported_images(tmp_path, rng):
     img = rng.integers(0, 4096, (4, 4), dtype=np.uint16)
     make_mr(tmp_path / "a" / "mf", np.stack([img, img]).reshape(8, 4), NumberOfFrames=2, Rows=4)
-    with pytest.raises(SeriesError, match=r"mf: multi-frame files \(2 frames\) are not supported"):
+    with pytest.raises(SeriesError, match=r"mf: a multi-frame file \(2 frames\) without per-frame"):
         read_series(tmp_path / "a")
     make_mr(tmp_path / "b" / "rgb", img, photometric="PALETTE COLOR")
     with pytest.raises(SeriesError, match="rgb: only greyscale images"):
@@ -653,7 +661,7 @@ def test_unreadable_dicom_names_the_file(tmp_path, rng):
     data[138:140] = (3).to_bytes(2, "little")  # FileMetaInformationGroupLength: 3 bytes
     (tmp_path / "2.dcm").write_bytes(bytes(data))
     with pytest.raises(SeriesError, match=r"2\.dcm: unreadable DICOM file \(.*copy it again"):
-        read_series(tmp_path)
+        read_series(tmp_path, on_damaged="error")
 
 
 def test_pixel_data_without_image_attributes(tmp_path, rng):
@@ -701,13 +709,16 @@ def test_failed_decoder_suggests_another(tmp_path):
 
 
 def test_file_cut_between_header_and_pixel_reads(tmp_path, rng):
-    from eda_helpers.io import _read_header, _read_native
+    from eda_helpers._header import read_header
+    from eda_helpers.io import _DecodeFailure, _read_native
 
     path = make_mr(tmp_path / "a.dcm", rng.integers(0, 4096, (4, 4), dtype=np.uint16))
-    header = _read_header(path)
+    (header,) = read_header(path)
     path.write_bytes(path.read_bytes()[:-10])  # another process truncates it meanwhile
-    with pytest.raises(SeriesError, match=r"a\.dcm: the pixel data is truncated \(22 of 32"):
+    with pytest.raises(_DecodeFailure) as failure:
         _read_native(np.empty((4, 4), np.int16), header)
+    assert isinstance(failure.value.error, SeriesError)
+    assert re.search(r"a\.dcm: the pixel data is truncated \(22 of 32", str(failure.value.error))
 
 
 # --------------------------------------------------------------------------- fast reader vs pydicom

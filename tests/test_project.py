@@ -101,7 +101,7 @@ def test_every_notebook_source_has_its_ipynb():
 # what Kaggle's image lacks.
 NOT_RUNTIME = (
     "pylibjpeg rle openjpeg libjpeg dask distributed jupytext nbval nbformat pytest yaml "
-    "SimpleITK playwright jupyterlab nbconvert"
+    "SimpleITK playwright jupyterlab nbconvert nibabel"
 ).split()
 
 

@@ -1,0 +1,826 @@
+"""The header parser: what one DICOM file says about its slice, without its pixels.
+
+:func:`read_header` turns one file into :class:`SliceHeader` records (or a reason to
+skip it). Each header is parsed up to PixelData by a small reader for the common
+layout (little-endian, header under 64 kB); pydicom takes over for anything else.
+pydicom spends most of a small file's read time on objects this reader never needs:
+``benchmarks/bench_read_series.py`` measures the difference.
+
+This module knows about bytes, tags and pydicom; grouping, ordering and decoding
+live in :mod:`eda_helpers.io`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+
+#: The oldest pydicom this package runs on (it uses pydicom.pixels, new in 3.0).
+PYDICOM_MIN = (3, 0)
+
+
+def check_pydicom() -> None:
+    """Refuse a pydicom older than :data:`PYDICOM_MIN` with one clear ImportError."""
+    found = str(getattr(pydicom, "__version__", "0"))
+    try:
+        version = tuple(int(part) for part in found.split(".")[:2])
+    except ValueError:
+        return  # a development build: let it try
+    if version < PYDICOM_MIN:
+        raise ImportError(
+            f"eda_helpers needs pydicom >= {'.'.join(map(str, PYDICOM_MIN))}, found pydicom "
+            f"{found} ({getattr(pydicom, '__file__', '?')}); fix: pip install --upgrade "
+            f"'pydicom>=3' and restart the kernel (offline on Kaggle: attach a dataset "
+            f"holding the pydicom 3 wheel and pip install --no-index --find-links "
+            f"/kaggle/input/<dataset> pydicom)"
+        )
+
+
+check_pydicom()
+
+from pydicom.errors import InvalidDicomError  # noqa: E402  (after the version check)
+from pydicom.uid import (  # noqa: E402
+    UID,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    MediaStorageDirectoryStorage,
+    RLELossless,
+)
+
+__all__ = [
+    "DamagedFileError",
+    "SeriesError",
+    "SliceHeader",
+    "encapsulated_problem",
+    "read_header",
+]
+
+# Acquisition tags that may separate stacks sharing the same positions.
+SPLIT_TAGS = ("EchoNumbers", "TemporalPositionIdentifier", "AcquisitionNumber", "StackID")
+
+
+class SeriesError(ValueError):
+    """A folder or list of files that cannot be read as the series asked for.
+
+    Raised for: no DICOM images found, several series where one was expected, a stack
+    split where one stack was expected, duplicate slice positions (by default), a
+    truncated or unreadable file, and pixel data that no installed package can decode.
+    The message names the folder or file, the rule, and what to do about it.
+    """
+
+
+@dataclass(frozen=True, eq=False)
+class SliceHeader:
+    """What the header of one file says about one slice (everything but the pixels).
+
+    :func:`eda_helpers.io.read_headers` returns these records; records compare by
+    identity.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    series_uid, study_uid, description, modality : str
+        SeriesInstanceUID, StudyInstanceUID, SeriesDescription, Modality ("" if missing).
+    instance : int or None
+        InstanceNumber.
+    position : tuple of 3 floats or None
+        ImagePositionPatient (mm).
+    orientation : tuple of 6 floats or None
+        ImageOrientationPatient.
+    rows, cols : int
+        Rows and Columns of the slice.
+    pixel_spacing : tuple of 2 floats or None
+        PixelSpacing (row, column) in mm.
+    spacing_between, thickness : float or None
+        SpacingBetweenSlices and SliceThickness (mm).
+    bits_allocated, bits_stored : int
+        BitsAllocated and BitsStored.
+    signed : bool
+        PixelRepresentation is 1.
+    photometric : str
+        PhotometricInterpretation.
+    slope, intercept : float
+        RescaleSlope and RescaleIntercept (1 and 0 when missing).
+    window : tuple of 2 floats or None
+        (WindowCenter, WindowWidth), first values.
+    transfer_syntax : pydicom.uid.UID
+        TransferSyntaxUID.
+    little_endian : bool
+        Byte order of the pixel data.
+    value_offset : int or None
+        Where the PixelData value starts in the file, when it can be seeked.
+    value_length : int
+        Length of the PixelData value; -1 for undefined length (encapsulated data).
+    split_tags : dict
+        EchoNumbers, TemporalPositionIdentifier and AcquisitionNumber (for enhanced
+        multi-frame files also StackID), where present.
+    frame : int
+        Index of this slice's frame in a multi-frame file, or of its tile in a
+        Siemens MOSAIC image; 0 for a single-frame file.
+    frames : int
+        NumberOfFrames of the file.
+    mosaic_tiles : int
+        Tiles per row (and column) of a MOSAIC image, 0 for other images: ``rows``
+        and ``cols`` are then those of one tile.
+    notes : tuple of str
+        Soft problems found in the header (a malformed window, padding after the
+        pixel data), each naming the file; the Volume's notes repeat them.
+    """
+
+    path: Path
+    series_uid: str
+    study_uid: str
+    description: str
+    modality: str
+    instance: int | None
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, ...] | None
+    rows: int
+    cols: int
+    pixel_spacing: tuple[float, float] | None
+    spacing_between: float | None
+    thickness: float | None
+    bits_allocated: int
+    bits_stored: int
+    signed: bool
+    photometric: str
+    slope: float
+    intercept: float
+    window: tuple[float, float] | None
+    transfer_syntax: UID
+    little_endian: bool
+    value_offset: int | None  # where the PixelData value starts, when it can be seeked
+    value_length: int  # -1 for undefined length (encapsulated data)
+    split_tags: dict[str, str] = field(default_factory=dict)
+    frame: int = 0
+    frames: int = 1
+    mosaic_tiles: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def stored_range(self) -> tuple[int, int]:
+        if self.signed:
+            return -(1 << (self.bits_stored - 1)), (1 << (self.bits_stored - 1)) - 1
+        return 0, (1 << self.bits_stored) - 1
+
+    @property
+    def output_range(self) -> tuple[float, float]:
+        """Range of values after the modality LUT (RescaleSlope/Intercept)."""
+        lo, hi = self.stored_range
+        a, b = lo * self.slope + self.intercept, hi * self.slope + self.intercept
+        return min(a, b), max(a, b)
+
+
+# The tags read from each header, with the VR used to interpret them (files written
+# in implicit VR carry no VR, and anonymisers sometimes rewrite VRs as UN).
+_TAGS: dict[int, tuple[str, str]] = {
+    0x00080005: ("SpecificCharacterSet", "CS"),
+    0x00080008: ("ImageType", "CS"),
+    0x00080016: ("SOPClassUID", "UI"),
+    0x00080060: ("Modality", "CS"),
+    0x0008103E: ("SeriesDescription", "LO"),
+    0x00180050: ("SliceThickness", "DS"),
+    0x00180086: ("EchoNumbers", "IS"),
+    0x00180088: ("SpacingBetweenSlices", "DS"),
+    0x0020000D: ("StudyInstanceUID", "UI"),
+    0x0020000E: ("SeriesInstanceUID", "UI"),
+    0x00200012: ("AcquisitionNumber", "IS"),
+    0x00200013: ("InstanceNumber", "IS"),
+    0x00200032: ("ImagePositionPatient", "DS"),
+    0x00200037: ("ImageOrientationPatient", "DS"),
+    0x00200100: ("TemporalPositionIdentifier", "IS"),
+    0x00280002: ("SamplesPerPixel", "US"),
+    0x00280004: ("PhotometricInterpretation", "CS"),
+    0x00280008: ("NumberOfFrames", "IS"),
+    0x00280010: ("Rows", "US"),
+    0x00280011: ("Columns", "US"),
+    0x00280030: ("PixelSpacing", "DS"),
+    0x00280100: ("BitsAllocated", "US"),
+    0x00280101: ("BitsStored", "US"),
+    0x00280103: ("PixelRepresentation", "US"),
+    0x00281050: ("WindowCenter", "DS"),
+    0x00281051: ("WindowWidth", "DS"),
+    0x00281052: ("RescaleIntercept", "DS"),
+    0x00281053: ("RescaleSlope", "DS"),
+}
+_PIXEL_DATA = 0x7FE00010
+# Multi-frame SOP classes whose geometry lives in per-frame functional groups.
+_ENHANCED_SOP_CLASSES = frozenset(
+    (
+        "1.2.840.10008.5.1.4.1.1.2.1",  # Enhanced CT Image Storage
+        "1.2.840.10008.5.1.4.1.1.2.2",  # Legacy Converted Enhanced CT
+        "1.2.840.10008.5.1.4.1.1.4.1",  # Enhanced MR Image Storage
+        "1.2.840.10008.5.1.4.1.1.4.4",  # Legacy Converted Enhanced MR
+        "1.2.840.10008.5.1.4.1.1.130",  # Enhanced PET Image Storage
+        "1.2.840.10008.5.1.4.1.1.128.1",  # Legacy Converted Enhanced PET
+    )
+)
+_MODALITY_LUT_SEQUENCE = 0x00283000
+_LONG_VRS = frozenset(
+    (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV", b"UV")
+)
+_SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split())
+_PLAIN_CHARSETS = ("", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192")
+_FIRST_CHUNK = 1 << 13  # headers of MR files are a few kB ...
+_FAST_CHUNK = 1 << 16  # ... and those longer than this are left to pydicom
+
+
+class _Unparsed(Exception):
+    """The fast header parser met something it leaves to pydicom."""
+
+
+class _NeedMore(_Unparsed):
+    """The header goes on past the bytes read so far."""
+
+
+def _decode_value(raw: bytes, vr: str, little: bool, charset: str = "") -> int | list[str]:
+    """A tag's value bytes as an int (US) or a list of strings (split at backslashes)."""
+    if vr == "US":
+        if len(raw) < 2:
+            return []
+        return struct.unpack("<H" if little else ">H", raw[:2])[0]
+    encoding = "utf-8" if charset.strip() == "ISO_IR 192" else "latin-1"
+    text = raw.decode(encoding, errors="replace").strip(" \0")
+    return [t.strip(" \0") for t in text.split("\\")] if text else []
+
+
+def _norm_value(value: Any) -> int | list[str]:
+    """A value converted by pydicom, in the form of :func:`_decode_value`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if value is None or value == "":
+        return []
+    if isinstance(value, pydicom.multival.MultiValue | list | tuple):
+        return [str(v).strip() for v in value]
+    return [str(value).strip()]
+
+
+def _scan_fast(path: Path) -> dict[str, Any] | str:
+    """Parse a file's header in pure Python, stopping at PixelData.
+
+    Handles the common case (DICM preamble, little-endian explicit or implicit VR, a
+    header shorter than 64 kB, PixelData present at top level) and raises
+    :class:`_Unparsed` for anything else, which pydicom then reads: a data set whose
+    first element contradicts the transfer syntax's VR encoding, top-level tags out
+    of order, an unknown VR, undefined length on anything but SQ and the top-level
+    PixelData, a tag read here stored under another VR than the dictionary's, a
+    SeriesDescription in a character set other than ASCII, Latin-1 or UTF-8, and a
+    Modality LUT Sequence. pydicom spends most of a small file's read time on
+    objects this reader never needs.
+
+    Returns "not a regular file" for a FIFO, socket or device, which it opens without
+    blocking and never reads; an empty file raises :class:`DamagedFileError`.
+    """
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as fp:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "not a regular file"
+        size = st.st_size
+        if size == 0:
+            raise DamagedFileError(f"{path}: the file is empty (0 bytes); {_FIX}")
+        buf = fp.read(_FIRST_CHUNK)
+        try:
+            return _parse_header(buf, size)
+        except _NeedMore:
+            if size <= len(buf):
+                raise _Unparsed from None
+            buf += fp.read(_FAST_CHUNK - len(buf))
+        try:
+            return _parse_header(buf, size)
+        except _NeedMore:
+            raise _Unparsed from None
+
+
+def _parse_header(buf: bytes, size: int) -> dict[str, Any]:
+    if len(buf) < 144 or buf[128:132] != b"DICM":
+        raise _Unparsed
+    unpack_from = struct.unpack_from
+    # File meta: always explicit VR little endian.
+    pos, meta = 132, {}
+    while pos + 8 <= len(buf):
+        group, elem = unpack_from("<HH", buf, pos)
+        if group != 2:
+            break
+        vr = buf[pos + 4 : pos + 6]
+        if vr in _LONG_VRS:
+            (length,) = unpack_from("<I", buf, pos + 8)
+            pos += 12
+        else:
+            (length,) = unpack_from("<H", buf, pos + 6)
+            pos += 8
+        if length == 0xFFFFFFFF:
+            raise _Unparsed
+        meta[elem] = buf[pos : pos + length].decode("latin-1").strip(" \0")
+        pos += length
+    ts = UID(meta.get(0x0010, ""))
+    if ts == ImplicitVRLittleEndian:
+        explicit = False
+    elif ts.is_transfer_syntax and ts.is_little_endian and not ts.is_deflated:
+        explicit = True
+    else:
+        raise _Unparsed
+    if meta.get(0x0002) == MediaStorageDirectoryStorage:
+        raise _Unparsed
+
+    # pydicom reads the data set in the encoding its first element looks like, whatever
+    # the transfer syntax says (its heuristic: bytes 4-5 are a VR in explicit VR).
+    looks_explicit = all(0x40 < b < 0x5B for b in buf[pos + 4 : pos + 6])
+    if looks_explicit != explicit:
+        raise _Unparsed
+
+    values: dict[str, Any] = {}
+    depth = 0  # nesting of undefined-length sequences and items
+    last = 0  # the previous top-level tag: they must ascend, else something is off
+    end = len(buf)
+    while True:
+        if pos + 12 > end:
+            raise _NeedMore  # header longer than the chunk, or no PixelData
+        group, elem = unpack_from("<HH", buf, pos)
+        tag = group << 16 | elem
+        if group == 0xFFFE:  # item, item delimiter, sequence delimiter
+            (length,) = unpack_from("<I", buf, pos + 4)
+            pos += 8
+            if elem == 0xE000:
+                if length != 0xFFFFFFFF:
+                    pos += length
+                else:
+                    depth += 1
+            elif elem in (0xE00D, 0xE0DD):
+                depth -= 1
+            if depth < 0:
+                raise _Unparsed
+            continue
+        if explicit:
+            vr = buf[pos + 4 : pos + 6]
+            if vr in _LONG_VRS:
+                (length,) = unpack_from("<I", buf, pos + 8)
+                header = 12
+            elif vr in _SHORT_VRS:
+                (length,) = unpack_from("<H", buf, pos + 6)
+                header = 8
+            else:
+                raise _Unparsed
+            # Undefined length is left to pydicom except for SQ and the top-level
+            # PixelData: UN then holds implicit VR data, OB an encapsulated icon.
+            if length == 0xFFFFFFFF and vr != b"SQ" and (depth or tag != _PIXEL_DATA):
+                raise _Unparsed
+        else:
+            (length,) = unpack_from("<I", buf, pos + 4)
+            header = 8
+        if depth == 0:
+            if tag <= last or tag == _MODALITY_LUT_SEQUENCE:
+                raise _Unparsed
+            last = tag
+        if depth == 0 and tag >= _PIXEL_DATA:
+            if tag != _PIXEL_DATA:
+                raise _Unparsed
+            values["_value_offset"] = pos + header
+            values["_value_length"] = -1 if length == 0xFFFFFFFF else length
+            break
+        pos += header
+        if length == 0xFFFFFFFF:  # an undefined-length sequence starts
+            depth += 1
+            continue
+        if depth == 0 and tag in _TAGS:
+            if pos + length > end:
+                raise _NeedMore
+            keyword, tag_vr = _TAGS[tag]
+            if explicit and vr not in (tag_vr.encode(), b"UN"):
+                raise _Unparsed  # pydicom decodes a value by the VR in the file
+            charset = values.get("SpecificCharacterSet", [""])
+            if keyword == "SeriesDescription" and any(c not in _PLAIN_CHARSETS for c in charset):
+                raise _Unparsed
+            values[keyword] = _decode_value(
+                bytes(buf[pos : pos + length]), tag_vr, True, (charset or [""])[0]
+            )
+        pos += length
+    values.update(
+        _ts=ts,
+        _implicit=not explicit,
+        _little=True,
+        _size=size,
+        _sop=meta.get(0x0002, ""),
+    )
+    return values
+
+
+def _scan_pydicom(path: Path) -> dict[str, Any] | str:
+    """Read a header with pydicom; a reason string when the file holds no image."""
+    with open(path, "rb") as fp:
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+        except InvalidDicomError:
+            return "not DICOM"
+        except Exception as exc:
+            raise DamagedFileError(
+                f"{path}: unreadable DICOM file ({type(exc).__name__}: {exc}); it is "
+                f"probably truncated or damaged: copy it again or leave it out"
+            ) from exc
+        offset = fp.tell()
+        head = fp.read(12)
+        size = os.fstat(fp.fileno()).st_size
+
+    meta = getattr(ds, "file_meta", None) or pydicom.Dataset()
+    sop = str(_get(ds, 0x00080016, path, meta, 0x00020002) or "")
+    if sop == MediaStorageDirectoryStorage:
+        return "DICOMDIR"
+    raw_ts = _get(meta, 0x00020010, path) or ExplicitVRLittleEndian
+    if not isinstance(raw_ts, str):
+        vr = meta[0x00020010].VR
+        raise DamagedFileError(
+            f"{path}: (0002,0010) TransferSyntaxUID is stored with VR {vr}, not UI, so "
+            f"the encoding of the file is unknown; {_FIX}"
+        )
+    ts = UID(raw_ts)
+    if not ts.is_transfer_syntax:
+        raise SeriesError(
+            f"{path}: its Transfer Syntax UID {str(ts)!r} is not one pydicom knows, so its "
+            f"pixel data cannot be decoded; convert the file (e.g. with dcmtk or gdcm) "
+            f"or leave it out"
+        )
+    # ds.original_encoding follows the transfer syntax, but pydicom reads a data set
+    # in the VR encoding its first element shows; PixelData shows it again below.
+    implicit, little = ts.is_implicit_VR, ts.is_little_endian
+
+    value_offset: int | None = None
+    value_length = -1
+    has_pixels = False
+    if ts.is_deflated:
+        # The stream is compressed, so the pixel data cannot be found by seeking;
+        # such files are rare: read them whole (once here, once when decoding).
+        has_pixels = "PixelData" in pydicom.dcmread(path)
+    elif len(head) >= 8:
+        end = "<" if little else ">"
+        group, elem = struct.unpack(end + "HH", head[:4])
+        if (group, elem) == (0x7FE0, 0x0010):
+            has_pixels = True
+            # Every VR PixelData can have (OB, OW, UN) ends in an odd byte, which
+            # the low bytes of a (necessarily even) implicit VR length cannot.
+            implicit = head[4:6] not in (b"OB", b"OW", b"UN")
+            if implicit:
+                (value_length,) = struct.unpack(end + "I", head[4:8])
+                value_offset = offset + 8
+            elif len(head) == 12:
+                (value_length,) = struct.unpack(end + "I", head[8:12])
+                value_offset = offset + 12
+            if value_length == 0xFFFFFFFF:
+                value_length = -1
+
+    if not has_pixels:
+        classes = {sop, str(_get(ds, 0x00080016, path) or "")}
+        image_class = next((c for c in classes if "Image Storage" in UID(c).name), "")
+        looks_like_image = "Rows" in ds or bool(image_class)
+        if len(ds) == 0 or (looks_like_image and offset >= size):
+            raise DamagedFileError(
+                f"{path}: the DICOM file ends before its pixel data; it is probably "
+                f"truncated or damaged: copy it again or leave it out"
+            )
+        if image_class and "PixelDataProviderURL" not in ds:
+            # An image storage SOP class requires PixelData: a damaged tag or length
+            # hid it, which is not the same as a report or presentation state.
+            raise DamagedFileError(
+                f"{path}: an {UID(image_class).name} file without PixelData (7FE0,0010); {_FIX}"
+            )
+        return "no pixel data"
+
+    if _MODALITY_LUT_SEQUENCE in ds:
+        raise SeriesError(
+            f"{path}: its stored values are mapped by a Modality LUT Sequence, which "
+            f"this reader does not apply; read the file with pydicom "
+            f"(pydicom.pixels.apply_modality_lut) or leave it out"
+        )
+    values: dict[str, Any] = {}
+    for tag, (keyword, vr) in _TAGS.items():
+        item = ds.get_item(tag)
+        if item is None:
+            continue
+        converted = not isinstance(item.value, bytes) or item.VR not in (None, vr, "UN")
+        if keyword == "SeriesDescription" or converted:
+            values[keyword] = _norm_value(_get(ds, tag, path))  # converted by pydicom
+        else:
+            values[keyword] = _decode_value(item.value, vr, bool(little))
+    values.update(
+        _ts=ts,
+        _implicit=bool(implicit),
+        _little=bool(little),
+        _size=size,
+        _sop=sop,
+        _value_offset=None if ts.is_deflated else value_offset,
+        _value_length=value_length,
+    )
+    return values
+
+
+class DamagedFileError(SeriesError):
+    """A file that claims to be a DICOM image but whose bytes or values are damaged.
+
+    :func:`eda_helpers.read_series` skips such files with a warning by default
+    (``on_damaged="warn"``) and refuses them with ``on_damaged="error"``; files that
+    are sound but unsupported raise a plain :class:`SeriesError` instead.
+    """
+
+
+_FIX = "the file is damaged: copy it again or leave it out"
+
+
+def _damaged(path: Path, keyword: str, raw: Any, rule: str) -> DamagedFileError:
+    shown = "\\".join(raw) if isinstance(raw, list) else raw
+    return DamagedFileError(f"{path}: {keyword} {shown!r} {rule}; {_FIX}")
+
+
+def _get(
+    ds: pydicom.Dataset,
+    tag: int,
+    path: Path,
+    fallback: pydicom.Dataset | None = None,
+    fallback_tag: int = 0,
+) -> Any:
+    """A tag's value converted by pydicom; a damaged value (an unknown VR, a value of
+    the wrong VR) is a :class:`DamagedFileError` naming the tag, not pydicom's error."""
+    for where, t in ((fallback, fallback_tag), (ds, tag)) if fallback is not None else ((ds, tag),):
+        try:
+            value = where.get(t)
+            value = None if value is None else value.value
+        except Exception as exc:
+            keyword = pydicom.datadict.keyword_for_tag(t) or "a tag"
+            raise DamagedFileError(
+                f"{path}: ({t >> 16:04X},{t & 0xFFFF:04X}) {keyword} cannot be read "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())}); {_FIX}"
+            ) from exc
+        if value:
+            return value
+    return None
+
+
+def _floats(values: dict[str, Any], keyword: str, n: int, path: Path) -> tuple[float, ...] | None:
+    """The n finite numbers of a decimal tag; None when missing or empty, else an error."""
+    v = values.get(keyword)
+    if v is None or v == []:
+        return None
+    try:
+        out = tuple(float(x) for x in v) if isinstance(v, list) else ()
+    except ValueError:
+        out = ()
+    if len(out) != n or not all(np.isfinite(out)):
+        raise _damaged(path, keyword, v, f"is not {n} finite decimal numbers (DS)")
+    return out
+
+
+def _first_float(
+    values: dict[str, Any], keyword: str, path: Path, notes: list[str] | None = None
+) -> float | None:
+    """The first number of a decimal tag; None when missing or empty.
+
+    A malformed value is an error, or, when ``notes`` is given (tags that only
+    inform the display), None with a note.
+    """
+    v = values.get(keyword)
+    if isinstance(v, int):
+        return float(v)
+    if not v:
+        return None
+    try:
+        out = float(v[0])
+    except ValueError:
+        out = float("nan")
+    if np.isfinite(out):
+        return out
+    if notes is None:
+        raise _damaged(path, keyword, v, "is not a finite decimal number (DS)")
+    shown = "\\".join(v)
+    notes.append(f"{path.name}: {keyword} {shown!r} is not a number: ignored")
+    return None
+
+
+def _integer(
+    values: dict[str, Any], keyword: str, path: Path, default: int | None = None
+) -> int | None:
+    """A whole-number tag (IS or US); ``default`` when missing, an error when not whole."""
+    v = values.get(keyword)
+    if isinstance(v, int):
+        return v
+    if not v:
+        return default
+    try:
+        out = float(v[0])
+    except ValueError:
+        out = float("nan")
+    if not out.is_integer():  # also NaN and inf
+        raise _damaged(path, keyword, v, "is not a whole number (IS)")
+    return int(out)
+
+
+def _text(values: dict[str, Any], keyword: str) -> str:
+    v = values.get(keyword)
+    return "\\".join(v) if isinstance(v, list) else ""
+
+
+def read_header(path: Path) -> list[SliceHeader] | str:
+    """The slices of one file (one, or one per frame or mosaic tile), or why it is skipped.
+
+    Returns a reason string for files that hold no image ("not DICOM", "no pixel
+    data", "DICOMDIR", "not a regular file"). Raises :class:`DamagedFileError` for a
+    damaged file, :class:`SeriesError` for one that is sound but unsupported.
+    """
+    try:
+        values = _scan_fast(path)
+    except (_Unparsed, struct.error, UnicodeDecodeError):
+        values = _scan_pydicom(path)  # type: ignore[assignment]
+    if isinstance(values, str):
+        return values
+    try:
+        header = _make_header(path, values)
+    except SeriesError:
+        raise
+    except Exception as exc:  # a value no rule above foresaw: still the file's fault
+        raise DamagedFileError(
+            f"{path}: unreadable header ({type(exc).__name__}: {exc}); {_FIX}"
+        ) from exc
+    frames = _integer(values, "NumberOfFrames", path, 1) or 1
+    image_type = values.get("ImageType") or []
+    if frames > 1 or values["_sop"] in _ENHANCED_SOP_CLASSES:
+        from . import _multiframe
+
+        return _multiframe.expand(header, _dataset(path))
+    if "MOSAIC" in [t.upper() for t in image_type if isinstance(t, str)]:
+        from . import _mosaic
+
+        return _mosaic.expand(header, _dataset(path))
+    return [header]
+
+
+def _dataset(path: Path) -> pydicom.Dataset:
+    """The whole header of a file, for the rare layouts that need more than the tags."""
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception as exc:
+        raise DamagedFileError(
+            f"{path}: unreadable DICOM header ({type(exc).__name__}: {exc}); {_FIX}"
+        ) from exc
+
+
+def _make_header(path: Path, values: dict[str, Any]) -> SliceHeader:
+    rows = _integer(values, "Rows", path)
+    cols = _integer(values, "Columns", path)
+    bits_allocated = _integer(values, "BitsAllocated", path)
+    if not rows or not cols or not bits_allocated:
+        raise DamagedFileError(
+            f"{path}: the file holds PixelData but lacks Rows, Columns or BitsAllocated "
+            f"(or one of them is 0), so its pixels cannot be laid out; {_FIX}"
+        )
+    frames = _integer(values, "NumberOfFrames", path, 1)
+    if frames is None or frames < 1:
+        raise _damaged(path, "NumberOfFrames", values.get("NumberOfFrames"), "is not >= 1")
+    spp = _integer(values, "SamplesPerPixel", path, 1)
+    photometric = _text(values, "PhotometricInterpretation") or "MONOCHROME2"
+    if spp != 1 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        raise SeriesError(
+            f"{path}: only greyscale images (MONOCHROME1/2, one sample per pixel) are "
+            f"supported, got PhotometricInterpretation {photometric!r} with "
+            f"{spp} samples per pixel"
+        )
+    if bits_allocated not in (8, 16, 32):
+        raise SeriesError(f"{path}: BitsAllocated {bits_allocated} is not supported (8, 16 or 32)")
+    bits_stored = _integer(values, "BitsStored", path, bits_allocated)
+    if bits_stored is None or not 1 <= bits_stored <= bits_allocated:
+        raise _damaged(
+            path,
+            "BitsStored",
+            values.get("BitsStored"),
+            f"is not between 1 and BitsAllocated ({bits_allocated})",
+        )
+    representation = _integer(values, "PixelRepresentation", path, 0)
+    if representation not in (0, 1):
+        raise _damaged(
+            path,
+            "PixelRepresentation",
+            values.get("PixelRepresentation"),
+            "is neither 0 (unsigned) nor 1 (signed)",
+        )
+
+    ts: UID = values["_ts"]
+    value_offset, value_length, size = (
+        values["_value_offset"],
+        values["_value_length"],
+        values["_size"],
+    )
+    notes: list[str] = []
+    need = rows * cols * bits_allocated // 8 * frames
+    laid_out = (
+        f"{rows}x{cols} pixels of {bits_allocated} bits"
+        + (f" x {frames} frames" if frames > 1 else "")
+        + f" need {need} bytes"
+    )
+    if value_offset is not None and value_length < 0 and not ts.is_compressed:
+        raise DamagedFileError(
+            f"{path}: its PixelData has undefined length (encapsulated) but its transfer "
+            f"syntax {ts.name} is uncompressed, so the pixels cannot be located; {_FIX}"
+        )
+    if value_offset is not None and value_length >= 0:
+        have = max(0, min(value_length, size - value_offset))
+        if have < need:
+            raise DamagedFileError(
+                f"{path}: the pixel data is truncated: {laid_out} but the file holds {have}; {_FIX}"
+            )
+        if have - need >= need // frames:
+            raise DamagedFileError(
+                f"{path}: PixelData holds {have} bytes, at least one frame more than "
+                f"Rows x Columns x BitsAllocated/8 x NumberOfFrames: {laid_out}; Rows, "
+                f"Columns, BitsAllocated or NumberOfFrames is wrong: {_FIX}"
+            )
+        if have - need > 1:  # one byte pads an odd length to an even one
+            notes.append(f"{path.name}: {have - need} bytes after the pixel data ignored")
+        if value_length > size - value_offset:
+            notes.append(
+                f"{path.name}: PixelData length {value_length} runs past the end of the "
+                f"file, which holds every byte of the pixels"
+            )
+    if value_length < 0 and ts.is_compressed:
+        # Memory is reserved before decoding: refuse sizes the data cannot hold. An RLE
+        # byte pair decodes to at most 128 bytes; other codecs get a generous bound.
+        data = size - (value_offset or 0)
+        bound = 64 * data if ts == RLELossless else max(1024 * data, 1 << 30)
+        if need > bound:
+            raise DamagedFileError(
+                f"{path}: {laid_out}, more than {data} bytes of {ts.name} data can hold "
+                f"(at most {bound}); Rows, Columns or NumberOfFrames is wrong: {_FIX}"
+            )
+
+    slope = _first_float(values, "RescaleSlope", path)
+    if slope == 0:
+        raise _damaged(
+            path, "RescaleSlope", values.get("RescaleSlope"), "maps every pixel to one value"
+        )
+    intercept = _first_float(values, "RescaleIntercept", path)
+    spacing = _floats(values, "PixelSpacing", 2, path)
+    if spacing is not None and min(spacing) <= 0:
+        raise _damaged(path, "PixelSpacing", values.get("PixelSpacing"), "is not positive")
+    center = _first_float(values, "WindowCenter", path, notes)
+    width = _first_float(values, "WindowWidth", path, notes)
+    if width is not None and width <= 0:
+        notes.append(f"{path.name}: WindowWidth {width} is not positive: ignored")
+        width = None
+    return SliceHeader(
+        path=path,
+        series_uid=_text(values, "SeriesInstanceUID"),
+        study_uid=_text(values, "StudyInstanceUID"),
+        description=_text(values, "SeriesDescription"),
+        modality=_text(values, "Modality"),
+        instance=_integer(values, "InstanceNumber", path),
+        position=_floats(values, "ImagePositionPatient", 3, path),  # type: ignore[arg-type]
+        orientation=_floats(values, "ImageOrientationPatient", 6, path),
+        rows=rows,
+        cols=cols,
+        pixel_spacing=spacing,  # type: ignore[arg-type]
+        spacing_between=_first_float(values, "SpacingBetweenSlices", path, notes),
+        thickness=_first_float(values, "SliceThickness", path, notes),
+        bits_allocated=bits_allocated,
+        bits_stored=bits_stored,
+        signed=representation == 1,
+        photometric=photometric,
+        slope=1.0 if slope is None else slope,
+        intercept=0.0 if intercept is None else intercept,
+        window=None if center is None or width is None else (center, width),
+        transfer_syntax=ts,
+        little_endian=values["_little"],
+        value_offset=value_offset,
+        value_length=value_length,
+        split_tags={k: _text(values, k) for k in SPLIT_TAGS if _text(values, k)},
+        frames=frames,
+        notes=tuple(notes),
+    )
+
+
+def encapsulated_problem(h: SliceHeader) -> str | None:
+    """Why the encapsulated pixel data of ``h`` is cut short or damaged, else None."""
+    if h.value_offset is None or h.value_length >= 0:
+        return None
+    with open(h.path, "rb") as fp:
+        size = os.fstat(fp.fileno()).st_size
+        pos = h.value_offset
+        while True:  # items of the encapsulated data: offset table, fragments, delimiter
+            fp.seek(pos)
+            head = fp.read(8)
+            if len(head) < 8:
+                return f"truncated pixel data: the file ends at byte {size}, inside it"
+            group, elem, length = struct.unpack("<HHI", head)
+            if (group, elem) == (0xFFFE, 0xE0DD):
+                return None
+            if (group, elem) != (0xFFFE, 0xE000):
+                return (
+                    f"damaged pixel data: ({group:04X},{elem:04X}) at byte {pos} where an "
+                    f"item or the sequence delimiter should be"
+                )
+            pos += 8 + length
+            if pos > size:
+                return f"truncated pixel data: a fragment runs past the end ({size} bytes)"

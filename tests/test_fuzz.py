@@ -1,0 +1,203 @@
+"""A seeded mutation test: damaged copies of real files give only documented outcomes.
+
+Copies of sample files (RLE, as the competition's), of pydicom's real files (native
+CT and MR, RLE, big-endian, implicit VR), of a small enhanced MR file and of a
+small Siemens MOSAIC (cut from nibabel's real one) are damaged at random (bits
+flipped in the header or the pixel data, bytes overwritten, the file cut short, a
+chunk deleted or repeated) and read. The only outcomes allowed are those the reader
+documents:
+
+- a Volume (notes and warnings allowed) whose tensor has the declared shape;
+- a :class:`~eda_helpers.SeriesError` that names the file;
+
+and :func:`~eda_helpers.io.read_headers` never raises. Anything else (a dependency's
+exception, a BaseException other than KeyboardInterrupt, a read that takes
+seconds) fails the test, listing the mutants that escaped.
+
+The default run is small (``EDA_HELPERS_FUZZ_MUTANTS``, 300 mutants) so the suite
+stays fast; ``EDA_HELPERS_FUZZ_MUTANTS=5000 pytest tests/test_fuzz.py -s`` runs a
+longer campaign and prints the outcomes by class.
+"""
+
+from __future__ import annotations
+
+import collections
+import faulthandler
+import os
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom.data import get_testdata_file
+
+from eda_helpers import SeriesError, Volume, read_series
+from eda_helpers.io import read_headers
+
+N_MUTANTS = int(os.environ.get("EDA_HELPERS_FUZZ_MUTANTS", "300"))
+SEED = int(os.environ.get("EDA_HELPERS_FUZZ_SEED", "20261201"))
+SLOW_SECONDS = 5.0
+
+PYDICOM_FILES = (
+    "CT_small.dcm",
+    "MR_small.dcm",
+    "MR_small_RLE.dcm",
+    "MR_small_bigendian.dcm",
+    "MR_small_implicit.dcm",
+)
+
+
+def _seeds(sample_root: Path, folder: Path) -> list[tuple[str, bytes]]:
+    series = sorted((sample_root / "train_images").glob("*/*"))
+    sample = [sorted(s.iterdir(), key=lambda p: int(p.stem))[0] for s in series[:2]]
+    real = [Path(get_testdata_file(name)) for name in PYDICOM_FILES]
+    return [(p.name, p.read_bytes()) for p in (*sample, *real, *_multi_slice_files(folder))]
+
+
+def _multi_slice_files(folder: Path) -> list[Path]:
+    """A small enhanced MR file and a small MOSAIC cut from nibabel's real one."""
+    try:
+        from test_io_formats import AXIAL, NIBABEL_DATA, write_enhanced
+    except pytest.skip.Exception:  # nibabel is not installed
+        return []
+    import gzip
+
+    import pydicom
+
+    rng = np.random.default_rng(SEED)
+    frames = rng.integers(0, 4096, (3, 12, 10), dtype=np.uint16)
+    positions = [(0.0, 0.0, 2.5 * k) for k in (2, 0, 1)]
+    enhanced = write_enhanced(folder / "enhanced.dcm", frames, positions, [AXIAL] * 3)
+    ds = pydicom.dcmread(gzip.open(NIBABEL_DATA / "siemens_dwi_1000.dcm.gz"))
+    ds.Rows = ds.Columns = 64  # 4 x 4 tiles of 16 x 16
+    ds[0x0019, 0x100A].value = 16
+    ds.PixelData = rng.integers(0, 4096, (64, 64), dtype=np.uint16).tobytes()
+    mosaic = folder / "mosaic.dcm"
+    ds.save_as(mosaic)
+    return [enhanced, mosaic]
+
+
+def _pixel_start(data: bytes) -> int:
+    at = data.rfind(b"\xe0\x7f\x10\x00")
+    return at if at > 0 else len(data) // 2
+
+
+def mutate(data: bytes, rng: np.random.Generator) -> tuple[str, bytes]:
+    """One damaged copy of ``data`` and the name of the damage."""
+    out = bytearray(data)
+    pixels = _pixel_start(data)
+    kind = str(
+        rng.choice(
+            ["header-bit", "header-byte", "pixel-bit", "pixel-byte", "cut", "delete", "repeat"],
+            p=[0.25, 0.2, 0.2, 0.1, 0.1, 0.1, 0.05],
+        )
+    )
+    if kind in ("header-bit", "header-byte"):
+        lo, hi = 128, max(pixels + 12, 129)
+    else:
+        lo, hi = min(pixels, len(data) - 1), len(data)
+    for _ in range(int(rng.integers(1, 4))):
+        pos = int(rng.integers(lo, hi))
+        if kind.endswith("bit"):
+            out[pos] ^= 1 << int(rng.integers(8))
+        elif kind.endswith("byte"):
+            out[pos] = int(rng.choice([0x00, 0xFF, 0x7F, 0x80, int(rng.integers(256))]))
+    if kind == "cut":
+        out = out[: int(rng.integers(0, len(out)))]
+    elif kind in ("delete", "repeat"):
+        pos = int(rng.integers(128, len(out)))
+        size = int(rng.integers(1, 64))
+        chunk = out[pos : pos + size]
+        out = out[:pos] + (chunk + chunk if kind == "repeat" else b"") + out[pos + size :]
+    return kind, bytes(out)
+
+
+def _classify(path: Path) -> tuple[str, float]:
+    """Read one file; the outcome class, or raise AssertionError for an escape."""
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stacks, unreadable = read_headers([path])  # must never raise
+        assert sum(map(len, stacks)) > 0 or unreadable, "read_headers lost the file"
+        try:
+            vol = read_series(path)
+        except SeriesError as exc:
+            text = str(exc)
+            assert path.name in text or text.startswith(str(path)), f"unnamed: {text}"
+            damaged = "damaged" in text or "cannot decode" in text
+            outcome = "SeriesError (damaged)" if damaged else "SeriesError (refused)"
+        else:
+            assert isinstance(vol, Volume)
+            assert vol.pixels.ndim == 3 and vol.pixels.numel() > 0
+            ours = [w for w in caught if "eda_helpers" in str(w.filename) or w.filename == __file__]
+            outcome = "Volume with notes" if vol.notes or ours else "Volume"
+    return outcome, time.perf_counter() - start
+
+
+def test_damaged_copies_give_only_documented_outcomes(tmp_path, sample_root):
+    seeds = _seeds(sample_root, tmp_path)
+    rng = np.random.default_rng(SEED)
+    outcomes: collections.Counter[str] = collections.Counter()
+    kinds: collections.Counter[tuple[str, str]] = collections.Counter()
+    escaped: list[str] = []
+    slowest = 0.0
+    faulthandler.dump_traceback_later(600, exit=True)  # a hang ends the run with a trace
+    try:
+        for i in range(N_MUTANTS):
+            name, data = seeds[i % len(seeds)]
+            kind, damaged = mutate(data, rng)
+            path = tmp_path / f"m{i}_{name}"
+            path.write_bytes(damaged)
+            try:
+                outcome, seconds = _classify(path)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # an escape: record it, keep going
+                escaped.append(f"{path.name} ({kind}): {type(exc).__name__}: {exc}"[:300])
+                outcome, seconds = "ESCAPED", 0.0
+            else:
+                path.unlink()
+            outcomes[outcome] += 1
+            kinds[kind, outcome] += 1
+            slowest = max(slowest, seconds)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    print(f"\n{N_MUTANTS} mutants (seed {SEED}), slowest read {slowest:.2f} s")
+    for outcome, count in outcomes.most_common():
+        by_kind = ", ".join(f"{k} {c}" for (k, o), c in sorted(kinds.items()) if o == outcome)
+        print(f"  {outcome:<24}{count:>6}   ({by_kind})")
+    assert not escaped, f"{len(escaped)} mutants escaped:\n" + "\n".join(escaped[:20])
+    assert slowest < SLOW_SECONDS
+    assert outcomes["Volume"] + outcomes["Volume with notes"] > 0, "every mutant refused?"
+    assert outcomes["SeriesError (damaged)"] > 0, "no mutant refused as damaged?"
+
+
+def test_a_damaged_file_in_a_series_is_skipped_or_refused(tmp_path, sample_root):
+    """The same damage inside a series folder: a Volume a slice short, or an error."""
+    series = sorted((sample_root / "train_images").glob("*/*"))[0]
+    rng = np.random.default_rng(SEED + 1)
+    files = sorted(series.iterdir(), key=lambda p: int(p.stem))
+    for i in range(20):
+        folder = tmp_path / f"s{i}"
+        shutil.copytree(series, folder)
+        victim = folder / files[int(rng.integers(len(files)))].name
+        _, damaged = mutate(victim.read_bytes(), rng)
+        victim.write_bytes(damaged)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                vol = read_series(folder)
+            except SeriesError as exc:
+                assert victim.name in str(exc) or str(folder) in str(exc), str(exc)
+                continue
+        skipped = [n for n in vol.notes if n.startswith("damaged file skipped")]
+        if skipped:
+            assert len(vol) == len(files) - 1 and victim not in vol.files
+            assert any("on_damaged='error'" in str(w.message) for w in caught)
+            with pytest.raises(SeriesError, match=victim.name):
+                read_series(folder, on_damaged="error")
+        else:
+            messages = [str(w.message) for w in caught]
+            assert len(vol) == len(files), (victim.name, vol.notes, messages)
