@@ -139,9 +139,11 @@ def test_missing_file_and_bad_options(sample_root, tmp_path):
         rsna.read_labels(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"train_label_coordinates\.csv: no such file"):
         rsna.read_coordinates(tmp_path)
-    with pytest.raises(ValueError, match=r"split: expected 'train' or 'test', got 'valid'"):
+    with pytest.raises(
+        ValueError, match=r"split: expected one of 'train', 'test', got str 'valid'"
+    ):
         rsna.read_descriptions(sample_root, split="valid")
-    with pytest.raises(ValueError, match=r"form: expected 'wide' or 'long', got 'tall'"):
+    with pytest.raises(ValueError, match=r"form: expected one of 'wide', 'long', got str 'tall'"):
         rsna.read_labels(sample_root, form="tall")
 
 
@@ -494,11 +496,13 @@ def test_scan_lists_series_without_folder_and_folders_without_row(sample_root, t
 def test_scan_errors_and_warnings(sample_root, tmp_path):
     with pytest.raises(TypeError, match=r"executor: expected a concurrent\.futures\.Executor"):
         rsna.scan_dataset(sample_root, executor="dask", progress=False)
-    with pytest.raises(ValueError, match=r"max_workers: expected an integer >= 1 or None, got 0"):
+    with pytest.raises(ValueError, match=r"max_workers: expected an integer >= 1, got 0"):
         rsna.scan_dataset(sample_root, max_workers=0, progress=False)
     with pytest.raises(FileNotFoundError, match=r"root: .* has no train_images/ folder"):
         rsna.scan_dataset(tmp_path, progress=False)
-    with pytest.raises(ValueError, match=r"split: expected 'train' or 'test'"):
+    with pytest.raises(TypeError, match=r"max_workers: expected an integer, got str '2'"):
+        rsna.scan_dataset(sample_root, max_workers="2", progress=False)
+    with pytest.raises(ValueError, match=r"split: expected one of 'train', 'test'"):
         rsna.scan_dataset(sample_root, split="val", progress=False)
     (tmp_path / "train_images" / "scratch").mkdir(parents=True)
     with pytest.warns(UserWarning, match=r"skipped 1 folder\(s\) not named by a study or series"):
@@ -732,10 +736,13 @@ def test_scan_studies_option(sample_root):
     one = rsna.scan_dataset(sample_root, studies=1521327889, max_workers=1, progress=False)
     assert set(one["study_id"]) == {1521327889} and len(one) == 3
     with pytest.raises(
-        ValueError,
-        match=r"studies: expected study ids \(whole numbers such as 4003253\), got 1521327889\.5",
+        TypeError,
+        match=r"studies: expected an id \(an int or a string of digits\), got float "
+        r"1521327889\.5; pass one study id or a list of them",
     ):
         rsna.scan_dataset(sample_root, studies=[1521327889.5], progress=False)
+    with pytest.raises(ValueError, match=r"studies: expected an id .* got str 'L4'"):
+        rsna.scan_dataset(sample_root, studies="L4", progress=False)
     with pytest.warns(
         UserWarning,
         match=r"studies: 1 of the 2 study id\(s\) asked for are neither in train_images/ nor "

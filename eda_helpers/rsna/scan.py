@@ -11,19 +11,24 @@ import itertools
 import multiprocessing
 import multiprocessing.context
 import os
-import warnings
+import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from tqdm.auto import tqdm
 
-from .. import geometry
-from ..io import read_headers
-from .tables import Split, _check_split, _csv_name, _path, read_descriptions
+from .. import _checks, geometry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .tables import Split
+
+# The worker processes import this module to run _scan_chunk: it imports only numpy and
+# the package's light modules at the top, and pandas, tqdm and the reader where they
+# are used, so that a worker starts without them.
 
 SCAN_COLUMNS = (
     "study_id",
@@ -51,6 +56,17 @@ SCAN_COLUMNS = (
 
 _STEP_DECIMALS = 4
 
+POOL_MIN_SERIES = 400
+"""Series below which the default scan runs in this process: a pool of worker processes
+costs a few seconds to start (measured by ``benchmarks/bench_scan.py``), more than
+scanning this many series takes in one process."""
+
+_MAIN_GUARD = (
+    'In a script, put the code that calls scan_dataset under `if __name__ == "__main__":` '
+    "(the worker processes import the script again), or pass max_workers=1 to scan in "
+    "this process."
+)
+
 
 def _natural(path: Path) -> tuple[int, int, str]:
     stem = path.stem
@@ -67,44 +83,25 @@ def _hidden(path: Path) -> bool:
 
 
 def _stack_facts(stack: Sequence[Any]) -> dict[str, Any]:
-    """Orientation, steps and numbering of one stack of header records."""
+    """The scan's view of :func:`eda_helpers.geometry.stack_facts` for one stack."""
     facts: dict[str, Any] = {"plane": "unknown", "steps": [], "order": "", "duplicates": 0}
     if any(h.position is None or h.orientation is None for h in stack):
         facts["missing"] = True
         return facts
     try:
-        facts["plane"] = geometry.plane_name(stack[0].orientation)
+        found = geometry.stack_facts(
+            [h.position for h in stack],
+            stack[0].orientation,
+            [-1 if h.instance is None else h.instance for h in stack],
+        )
     except ValueError:  # cosines that are parallel (or zero) define no plane
         facts["degenerate"] = True
         return facts
-    if len(stack) < 2:
-        return facts
-    inst = np.array([-1 if h.instance is None else h.instance for h in stack])
-    offsets = geometry.slice_offsets([h.position for h in stack], stack[0].orientation)
-    order = geometry.slice_order(offsets, inst)
-    off = offsets[order]
-    steps = np.diff(off)
-    facts["steps"] = [round(float(s), _STEP_DECIMALS) for s in steps]
-    facts["duplicates"] = sum(len(r) - 1 for r in geometry.duplicate_runs(off))
-    facts["irregular"] = bool(geometry.irregular_steps(off[np.r_[True, steps > 0.01]]).size)
-    # The numbering is judged from one distinct position to the next, by the lowest
-    # and the highest number at each: slices sharing a position (sorted by number)
-    # and slices without InstanceNumber say nothing about its direction.
-    known = inst[order] >= 0
-    numbers = inst[order][known]
-    position = np.cumsum(np.r_[True, steps > 0.01])[known]
-    starts = np.flatnonzero(np.r_[True, np.diff(position) != 0])
-    if starts.size < 2:
-        return facts
-    rising = np.diff(
-        np.c_[np.minimum.reduceat(numbers, starts), np.maximum.reduceat(numbers, starts)], axis=0
-    )
-    if np.all(rising > 0):
-        facts["order"] = "along normal"
-    elif np.all(rising < 0):
-        facts["order"] = "against normal"
-    else:
-        facts["order"] = "mixed"
+    facts["plane"] = found.plane
+    facts["steps"] = [round(float(s), _STEP_DECIMALS) for s in found.steps]
+    facts["duplicates"] = sum(len(r) - 1 for r in found.duplicate_runs)
+    facts["irregular"] = bool(found.irregular.size)
+    facts["order"] = found.numbering
     return facts
 
 
@@ -127,6 +124,8 @@ def _scan_series(folder: Path) -> dict[str, Any]:
         (p for p in folder.iterdir() if not _hidden(p) and (p.is_file() or not p.exists())),
         key=_natural,
     )
+    from ..io import read_headers
+
     stacks, bad = read_headers(files)
     headers = [h for s in stacks for h in s]
     facts = [_stack_facts(s) for s in stacks]
@@ -261,73 +260,102 @@ def default_workers() -> int:
     return max(1, min(32, n))
 
 
+def _main_is_a_script() -> bool:
+    """True when ``__main__`` is a script file, which worker processes import again."""
+    main = sys.modules.get("__main__")
+    return bool(getattr(main, "__file__", None)) and not hasattr(sys, "ps1")
+
+
+def _importing_main() -> bool:
+    """True in a worker process that is importing the parent's main module."""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+def _pool_failure(pool: type[Executor], exc: BaseException, what: str) -> RuntimeError:
+    """The error for an executor that failed, ending with what to do about it."""
+    text = (
+        f"executor: {what} failed in {pool.__name__} "
+        f"({type(exc).__name__}: {' '.join(str(exc).split()) or 'no message'}); its workers "
+        f"must be able to import eda_helpers (install it where they run) and have memory "
+        f"to spare. Pass max_workers=1 to scan in this process."
+    )
+    if not issubclass(pool, ProcessPoolExecutor) or not _main_is_a_script():
+        return RuntimeError(text)
+    # A script without a main guard is the usual cause: the last line says so.
+    return RuntimeError(f"{text}\n{_MAIN_GUARD}")
+
+
+def _run_in_process(chunks: list[list[str]], bar: Any) -> list[list[dict[str, Any]]]:
+    results = []
+    for chunk in chunks:
+        results.append(_scan_chunk(chunk))
+        if bar is not None:
+            bar.update(len(chunk))
+    return results
+
+
 def _run_chunks(
     chunks: list[list[str]],
     *,
     executor: Executor | None,
-    max_workers: int | None,
+    workers: int,
     progress: bool,
     total: int,
 ) -> list[list[dict[str, Any]]]:
-    results: list[list[dict[str, Any]] | None] = [None] * len(chunks)
     # No tqdm object at all without a bar: even a disabled one starts tqdm's monitor thread.
-    bar_context = (
-        tqdm(total=total, desc="scan", unit="series") if progress else contextlib.nullcontext()
-    )
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar_context: Any = tqdm(total=total, desc="scan", unit="series")
+    else:
+        bar_context = contextlib.nullcontext()
     with bar_context as bar:
-        workers = default_workers() if max_workers is None else max_workers
         if executor is None and (workers == 1 or len(chunks) <= 1):
-            for k, chunk in enumerate(chunks):
-                results[k] = _scan_chunk(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-            return results  # type: ignore[return-value]
+            return _run_in_process(chunks, bar)
+        results: list[list[dict[str, Any]] | None] = [None] * len(chunks)
         pool = executor
-        if pool is None:
-            pool = ProcessPoolExecutor(
-                max_workers=min(workers, len(chunks)), mp_context=_mp_context()
-            )
         futures: dict[Future[list[dict[str, Any]]], int] = {}
+        k = 0
         try:
+            if pool is None:
+                pool = ProcessPoolExecutor(
+                    max_workers=min(workers, len(chunks)), mp_context=_mp_context()
+                )
             for k, chunk in enumerate(chunks):
                 futures[pool.submit(_scan_chunk, chunk)] = k
             for fut in as_completed(futures):
                 k = futures[fut]
-                try:
-                    results[k] = fut.result()
-                except Exception as exc:
-                    # _scan_chunk turns the failure of a series into a row, so this is
-                    # the executor failing: a worker killed, or one that lacks the package.
-                    raise RuntimeError(
-                        f"executor: the task scanning {len(chunks[k])} series from "
-                        f"{chunks[k][0]} failed in {type(pool).__name__} "
-                        f"({type(exc).__name__}: {' '.join(str(exc).split())}); its workers "
-                        f"must be able to import eda_helpers (install it where they run) and "
-                        f"have memory to spare. Pass max_workers=1 to scan in this process."
-                    ) from exc
+                results[k] = fut.result()
                 if bar is not None:
                     bar.update(len(chunks[k]))
+        except Exception as exc:
+            # _scan_chunk turns the failure of a series into a row, so this is the
+            # executor failing: a worker killed, one that lacks the package, or a
+            # script whose workers cannot import it.
+            what = f"the task scanning {len(chunks[k])} series from {chunks[k][0]}"
+            used = ProcessPoolExecutor if pool is None else type(pool)
+            raise _pool_failure(used, exc, what) from exc
         finally:
             for fut in futures:
                 fut.cancel()
-            if executor is None:
+            if executor is None and pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
     return results  # type: ignore[return-value]
 
 
-def _study_ids(studies: int | Iterable[int]) -> set[int]:
-    items = [studies] if isinstance(studies, int | np.integer | str) else list(studies)
+def _study_ids(studies: object) -> set[int]:
+    if isinstance(studies, int | np.integer | str | os.PathLike):
+        items: list[object] = [studies]
+    elif isinstance(studies, Iterable):
+        items = list(studies)
+    else:
+        items = [studies]
     ids = set()
     for s in items:
-        if isinstance(s, int | np.integer) and not isinstance(s, bool):
-            ids.add(int(s))
-        elif isinstance(s, str) and s.strip().isdigit():
-            ids.add(int(s))
-        else:
-            raise ValueError(
-                f"studies: expected study ids (whole numbers such as 4003253), got {s!r}; "
-                f"pass one id or a list of them"
-            )
+        try:
+            ids.add(_checks.identifier("studies", s))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{exc}; pass one study id or a list of them") from None
     return ids
 
 
@@ -440,6 +468,14 @@ def scan_dataset(
     Sagittal T1       1 sagittal
     Axial T2          3 axial     3 stacks; numbered against the slice normal
     """
+    import pandas as pd
+
+    from .tables import _check_split, _csv_name, _path, read_descriptions
+
+    if _importing_main():
+        # This is a worker process importing a script that calls scan_dataset at its
+        # top level: starting a pool from here would fail with a less helpful error.
+        raise RuntimeError(f"scan_dataset: called while a worker process starts. {_MAIN_GUARD}")
     _check_split(split)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
@@ -447,10 +483,8 @@ def scan_dataset(
             f"ProcessPoolExecutor or a Dask client.get_executor()), got "
             f"{type(executor).__name__}; pass None for the default process pool"
         )
-    if max_workers is not None and (
-        isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
-    ):
-        raise ValueError(f"max_workers: expected an integer >= 1 or None, got {max_workers!r}")
+    if max_workers is not None:
+        max_workers = _checks.integer("max_workers", max_workers, minimum=1)
     base = _path(root)
     images = base / f"{split}_images"
     if not images.is_dir():
@@ -481,19 +515,15 @@ def scan_dataset(
             else:
                 skipped.append(f"{study.name}/{series.name}")
     if skipped:
-        warnings.warn(
+        _checks.warn(
             f"{images}: skipped {len(skipped)} folder(s) not named by a study or series id: "
-            f"{', '.join(sorted(skipped)[:10])}",
-            UserWarning,
-            stacklevel=2,
+            f"{', '.join(sorted(skipped)[:10])}"
         )
     if stray:
-        warnings.warn(
+        _checks.warn(
             f"{images}: skipped {len(stray)} file(s) lying directly in a study folder, "
             f"where only series folders belong: {', '.join(sorted(stray)[:10])}; move them "
-            f"into <study_id>/<series_id>/ to scan them",
-            UserWarning,
-            stacklevel=2,
+            f"into <study_id>/<series_id>/ to scan them"
         )
 
     csv_name = _csv_name(split, "series_descriptions")
@@ -509,19 +539,23 @@ def scan_dataset(
     if wanted is not None:
         absent = sorted(wanted - {k[0] for k in found} - {k[0] for k in listed})
         if absent:
-            warnings.warn(
+            _checks.warn(
                 f"studies: {len(absent)} of the {len(wanted)} study id(s) asked for are "
                 f"neither in {split}_images/ nor in {csv_name}: "
-                f"{', '.join(map(str, absent[:10]))}; they have no rows",
-                UserWarning,
-                stacklevel=2,
+                f"{', '.join(map(str, absent[:10]))}; they have no rows"
             )
 
     keys = sorted(found)
     size = max(1, -(-len(keys) // 64))
     chunks = [[str(found[k]) for k in keys[i : i + size]] for i in range(0, len(keys), size)]
+    if max_workers is not None:
+        workers = max_workers
+    elif executor is None and len(keys) < POOL_MIN_SERIES:
+        workers = 1  # a pool would take longer to start than the scan takes here
+    else:
+        workers = default_workers()
     results = _run_chunks(
-        chunks, executor=executor, max_workers=max_workers, progress=progress, total=len(keys)
+        chunks, executor=executor, workers=workers, progress=progress, total=len(keys)
     )
     scanned = dict(zip(keys, (row for chunk in results for row in chunk), strict=True))
 

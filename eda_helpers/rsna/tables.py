@@ -1,8 +1,9 @@
 """The competition's CSV files as checked DataFrames, and a study's series by description.
 
 :func:`read_descriptions`, :func:`read_labels` and :func:`read_coordinates` read the CSV
-files into pandas DataFrames with checked columns and dtypes; :func:`find_series` finds a
-study's series folders by description.
+files into pandas DataFrames with checked columns and dtypes; :func:`list_series` lists
+every series with its folder, and :func:`find_series` finds a study's series folders by
+description.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from ..vocabulary import CONDITIONS, LEVELS, SEVERITIES, condition_name, level_name
 
 Split = Literal["train", "test"]
@@ -38,7 +40,7 @@ _FLOAT_COLUMNS = ("x", "y")
 
 
 def _path(root: str | os.PathLike[str]) -> Path:
-    return Path(os.fspath(root)).expanduser()
+    return _checks.path("root", root).expanduser()
 
 
 def _csv_name(split: str, what: str) -> str:
@@ -49,8 +51,7 @@ def _csv_name(split: str, what: str) -> str:
 
 
 def _check_split(split: str) -> None:
-    if split not in ("train", "test"):
-        raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    _checks.choice("split", split, ("train", "test"))
 
 
 def _bad_lines(path: Path, column: str, rule: str, bad: pd.Series) -> ValueError:
@@ -188,8 +189,7 @@ def read_labels(
     >>> long.loc[0, ["condition", "level"]].tolist()
     ['Spinal Canal Stenosis', 'L1/L2']
     """
-    if form not in ("wide", "long"):
-        raise ValueError(f"form: expected 'wide' or 'long', got {form!r}")
+    _checks.choice("form", form, ("wide", "long"))
     path = _path(root) / _csv_name(split, "labels")
     if split == "test" and not path.exists():
         empty = {c: pd.Series(dtype=SEVERITY) for c in LABEL_COLUMNS[1:]}
@@ -289,9 +289,67 @@ def _spelled(path: Path, column: str, values: pd.Series, names: Sequence[str]) -
 # --------------------------------------------------------------------------- series
 
 
+def list_series(root: str | os.PathLike[str], *, split: Split = "train") -> pd.DataFrame:
+    """Every series of the dataset: its ids, description, folder and number of files.
+
+    One call shows what there is to look at: the table of :func:`read_descriptions`
+    with the folder of each series and how many files it holds.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root (a :class:`DatasetLocation` works too).
+    split : {"train", "test"}
+        Which images and descriptions file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study_id``, ``series_id`` (int64), ``series_description`` (str), ``path``
+        (the folder ``<root>/<split>_images/<study_id>/<series_id>``, a Path) and
+        ``n_files`` (int64, the files in it, hidden ones aside; 0 for a series without
+        a folder), one row per series in the order of the descriptions file.
+        :func:`scan_dataset` also lists folders the file does not name.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the descriptions file is missing.
+    ValueError
+        As :func:`read_descriptions`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from eda_helpers import make_sample_dataset
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = make_sample_dataset(tmp, n_studies=1)
+    ...     series = list_series(root)
+    ...     series.columns.tolist(), series["path"][0].is_dir()
+    (['study_id', 'series_id', 'series_description', 'path', 'n_files'], True)
+    """
+    base = _path(root)
+    table = read_descriptions(base, split=split)
+    images = base / f"{split}_images"
+    paths = [
+        images / str(st) / str(se)
+        for st, se in zip(table["study_id"], table["series_id"], strict=True)
+    ]
+    counts = []
+    for folder in paths:
+        try:
+            counts.append(sum(1 for p in os.scandir(folder) if not p.name.startswith(".")))
+        except (FileNotFoundError, NotADirectoryError):
+            counts.append(0)
+    out = table[list(DESCRIPTION_COLUMNS)].copy()
+    out["path"] = paths
+    out["n_files"] = pd.Series(counts, index=out.index, dtype=np.int64)
+    return out
+
+
 def find_series(
     root: str | os.PathLike[str],
-    study_id: int,
+    study_id: int | str,
     description: str,
     *,
     split: Split = "train",
@@ -303,8 +361,8 @@ def find_series(
     ----------
     root : path-like
         The dataset root.
-    study_id : int
-        The study.
+    study_id : int or str
+        The study: an int, a string of digits or a study folder.
     description : str
         A series description of the table, such as "Sagittal T1", "Sagittal T2/STIR"
         or "Axial T2".
@@ -323,9 +381,11 @@ def find_series(
 
     Raises
     ------
+    TypeError
+        If ``study_id`` is not an int or a string.
     ValueError
-        If ``study_id`` is not in the table or ``description`` is none of the table's
-        descriptions.
+        If ``study_id`` is not a whole number or not in the table, or ``description``
+        is none of the table's descriptions.
 
     Examples
     --------
@@ -337,6 +397,7 @@ def find_series(
     ...     [p.parent.name == str(study) for p in find_series(root, study, "Axial T2")]
     [True]
     """
+    study = _checks.identifier("study_id", study_id)
     table = read_descriptions(root, split=split) if descriptions is None else descriptions
     known = list(dict.fromkeys(table["series_description"].dropna()))
     if description not in known:
@@ -344,14 +405,14 @@ def find_series(
             f"description: {description!r} is not a series description of the dataset; "
             f"expected one of {', '.join(map(repr, known))}"
         )
-    rows = table[table["study_id"] == study_id]
+    rows = table[table["study_id"] == study]
     if rows.empty:
         ids = list(dict.fromkeys(table["study_id"]))
         raise ValueError(
-            f"study_id: {study_id!r} is not in {_csv_name(split, 'series_descriptions')}, "
+            f"study_id: {study} is not in {_csv_name(split, 'series_descriptions')}, "
             f"which lists {len(ids)} studies (e.g. {', '.join(map(str, ids[:3]))}); "
-            f"pass one of them"
+            f"pass one of them (rsna.list_series(root) lists them all)"
         )
-    folder = _path(root) / f"{split}_images" / str(int(study_id))
+    folder = _path(root) / f"{split}_images" / str(study)
     matching = rows.loc[rows["series_description"] == description, "series_id"]
     return [folder / str(int(s)) for s in matching]
