@@ -757,3 +757,81 @@ def test_scan_studies_option(sample_root):
 def test_default_pool_never_forks():
     """Forking a process with BLAS/OpenMP or kernel threads can leave a child stuck."""
     assert rsna.scan._mp_context().get_start_method() == "forkserver"
+
+
+# --------------------------------------------------------------------------- scan defaults
+
+
+class _NoPool:
+    """Stands for ProcessPoolExecutor where a test must see that none is started."""
+
+    def __init__(self, *args, **kwargs):
+        raise OSError("no process may be started here")
+
+
+def test_default_scan_of_a_small_dataset_runs_in_process(sample_root, scan, monkeypatch):
+    monkeypatch.setattr(rsna.scan, "ProcessPoolExecutor", _NoPool)
+    assert len(scan) < rsna.scan.POOL_MIN_SERIES
+    pd.testing.assert_frame_equal(rsna.scan_dataset(sample_root, progress=False), scan)
+    # Above the threshold the default is a pool, and a pool that cannot start is an
+    # error naming the executor, not a bare OSError.
+    monkeypatch.setattr(rsna.scan, "POOL_MIN_SERIES", 2)
+    monkeypatch.setattr(rsna.scan, "default_workers", lambda: 2)
+    with pytest.raises(
+        RuntimeError,
+        match=r"executor: the task scanning 1 series from .* failed in _NoPool "
+        r"\(OSError: no process may be started here\)",
+    ):
+        rsna.scan_dataset(sample_root, progress=False)
+
+
+class _RefusingExecutor(ThreadPoolExecutor):
+    """An executor whose submit itself fails (as a shut-down pool's does)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        raise RuntimeError("cannot schedule new futures after shutdown")
+
+
+def test_a_failing_submit_is_wrapped(sample_root):
+    with (
+        _RefusingExecutor() as refusing,
+        pytest.raises(
+            RuntimeError,
+            match=r"executor: the task scanning 1 series from .*1521327889/\d+ failed in "
+            r"_RefusingExecutor \(RuntimeError: cannot schedule new futures after shutdown\)"
+            r"; its workers must be able to import eda_helpers",
+        ),
+    ):
+        rsna.scan_dataset(sample_root, studies=1521327889, executor=refusing, progress=False)
+
+
+def test_a_script_without_main_guard_is_told_to_add_one(sample_root, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "survey.py"
+    script.write_text(
+        "import sys\n"
+        "from eda_helpers import rsna\n"
+        "rsna.scan_dataset(sys.argv[1], max_workers=2, progress=False)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script), str(sample_root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last == rsna.scan._MAIN_GUARD, out.stderr[-2000:]
+    assert "BrokenProcessPool" in out.stderr
+
+
+def test_scan_workers_start_without_torch_or_pandas():
+    probe = "sorted({m.split('.')[0] for m in __import__('sys').modules} & %r)"
+    heavy = {"torch", "pandas", "matplotlib", "ipywidgets", "tqdm"}
+    with ProcessPoolExecutor(max_workers=1, mp_context=rsna.scan._mp_context()) as pool:
+        assert pool.submit(eval, probe % (heavy,)).result(timeout=120) == []
+        # The module the tasks run in is there, preloaded by the forkserver.
+        assert pool.submit(eval, "'eda_helpers.rsna.scan' in __import__('sys').modules").result()

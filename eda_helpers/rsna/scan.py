@@ -56,10 +56,11 @@ SCAN_COLUMNS = (
 
 _STEP_DECIMALS = 4
 
-POOL_MIN_SERIES = 400
+POOL_MIN_SERIES = 500
 """Series below which the default scan runs in this process: a pool of worker processes
-costs a few seconds to start (measured by ``benchmarks/bench_scan.py``), more than
-scanning this many series takes in one process."""
+takes seconds to start (each worker imports the reader), more than scanning this many
+series takes in one process. ``benchmarks/bench_scan.py`` measures the break-even size
+(about 540 series on 2 busy CPUs)."""
 
 _MAIN_GUARD = (
     'In a script, put the code that calls scan_dataset under `if __name__ == "__main__":` '
@@ -273,16 +274,19 @@ def _importing_main() -> bool:
 
 def _pool_failure(pool: type[Executor], exc: BaseException, what: str) -> RuntimeError:
     """The error for an executor that failed, ending with what to do about it."""
-    text = (
+    failed = (
         f"executor: {what} failed in {pool.__name__} "
-        f"({type(exc).__name__}: {' '.join(str(exc).split()) or 'no message'}); its workers "
-        f"must be able to import eda_helpers (install it where they run) and have memory "
-        f"to spare. Pass max_workers=1 to scan in this process."
+        f"({type(exc).__name__}: {' '.join(str(exc).split()) or 'no message'})"
     )
-    if not issubclass(pool, ProcessPoolExecutor) or not _main_is_a_script():
-        return RuntimeError(text)
-    # A script without a main guard is the usual cause: the last line says so.
-    return RuntimeError(f"{text}\n{_MAIN_GUARD}")
+    if issubclass(pool, ProcessPoolExecutor) and _main_is_a_script():
+        # A script without a main guard is the usual cause: the last line says so.
+        return RuntimeError(
+            f"{failed}; the worker processes stopped (or have too little memory).\n{_MAIN_GUARD}"
+        )
+    return RuntimeError(
+        f"{failed}; its workers must be able to import eda_helpers (install it where they "
+        f"run) and have memory to spare. Pass max_workers=1 to scan in this process."
+    )
 
 
 def _run_in_process(chunks: list[list[str]], bar: Any) -> list[list[dict[str, Any]]]:
@@ -382,8 +386,8 @@ def scan_dataset(
     split : {"train", "test"}
         Scan ``train_images/`` (descriptions from ``train_series_descriptions.csv``) or
         ``test_images/``.
-    studies : int or iterable of int, optional
-        Scan only this study id, or these.
+    studies : int, str or iterable of them, optional
+        Scan only this study id, or these (ints or strings of digits).
     executor : concurrent.futures.Executor, optional
         Where the work runs, one task per chunk of series. By default a
         ``ProcessPoolExecutor`` of ``max_workers`` processes, created and shut down by
@@ -393,8 +397,10 @@ def scan_dataset(
         given and left running, such as a Dask cluster's ``client.get_executor()``.
         The table does not depend on the executor.
     max_workers : int, optional
-        Processes of the default executor; by default :func:`default_workers`. 1 scans
-        in this process, without a pool.
+        Processes of the default executor. By default: none (the scan runs in this
+        process) for fewer than :data:`POOL_MIN_SERIES` series, where a pool would take
+        longer to start than the scan takes, else :func:`default_workers`. 1 always
+        scans in this process, without a pool.
     progress : bool, default True
         Show a ``tqdm.auto`` progress bar over the series.
 
@@ -435,11 +441,13 @@ def scan_dataset(
         If ``split`` is unknown, ``max_workers < 1``, a study id is not a whole number,
         or the descriptions file has a missing column.
     TypeError
-        If ``executor`` is not a ``concurrent.futures.Executor``.
+        If ``executor`` is not a ``concurrent.futures.Executor``, ``max_workers`` not an
+        integer, or a study id neither an int nor a string.
     RuntimeError
-        If the executor fails to run a task (a worker killed, or workers that cannot
-        import eda_helpers). A series that cannot be scanned does not raise: its row
-        says "scan failed (...)" in ``notes``.
+        If the executor fails to start or to run a task (a worker killed, workers that
+        cannot import eda_helpers, a script without a main guard: see Notes). A series
+        that cannot be scanned does not raise: its row says "scan failed (...)" in
+        ``notes``.
 
     Warns
     -----
@@ -451,22 +459,20 @@ def scan_dataset(
     Notes
     -----
     The workers of the default executor are started by a forkserver, which, like
-    spawn, imports the main module again: in a
-    script, call ``scan_dataset`` under ``if __name__ == "__main__":``. A notebook
-    needs nothing of the kind.
+    spawn, imports the main module again: in a script, call ``scan_dataset`` under
+    ``if __name__ == "__main__":`` (the error says so when a script lacks it). A
+    notebook needs nothing of the kind. The workers import only this module at first
+    (no pandas, no plotting).
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     scan = scan_dataset(root, max_workers=1, progress=False)
+    >>> from eda_helpers.rsna import find_dataset
+    >>> scan = scan_dataset(find_dataset(), studies=1521327889, progress=False)
     >>> for row in scan.itertuples():
     ...     print(f"{row.description:17} {row.n_stacks} {row.orientation:9} {row.notes}".strip())
-    Sagittal T2/STIR  1 sagittal  instances start at 12; numbered against the slice normal
-    Sagittal T1       1 sagittal
+    Sagittal T2/STIR  1 sagittal  instances start at 11
     Axial T2          3 axial     3 stacks; numbered against the slice normal
+    Sagittal T1       1 sagittal
     """
     import pandas as pd
 

@@ -134,11 +134,9 @@ def read_descriptions(root: str | os.PathLike[str], *, split: Split = "train") -
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     read_descriptions(root)["series_description"].tolist()
+    >>> from eda_helpers.rsna import find_dataset
+    >>> data = find_dataset()  # here the built-in sample, written once into a cache
+    >>> read_descriptions(data)["series_description"].tolist()[:3]
     ['Sagittal T1', 'Sagittal T2/STIR', 'Axial T2']
     """
     path = _path(root) / _csv_name(split, "series_descriptions")
@@ -179,13 +177,10 @@ def read_labels(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     long = read_labels(root, form="long")
-    >>> long.shape, long.columns.tolist()
-    ((25, 4), ['study_id', 'condition', 'level', 'severity'])
+    >>> from eda_helpers.rsna import find_dataset
+    >>> long = read_labels(find_dataset(), form="long")
+    >>> long.shape, long.columns.tolist()  # 3 studies x 5 conditions x 5 levels
+    ((75, 4), ['study_id', 'condition', 'level', 'severity'])
     >>> long.loc[0, ["condition", "level"]].tolist()
     ['Spinal Canal Stenosis', 'L1/L2']
     """
@@ -252,13 +247,10 @@ def read_coordinates(root: str | os.PathLike[str], *, split: Split = "train") ->
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     coords = read_coordinates(root)
+    >>> from eda_helpers.rsna import find_dataset
+    >>> coords = read_coordinates(find_dataset())
     >>> len(coords), coords.dtypes["instance_number"]
-    (25, dtype('int64'))
+    (75, dtype('int64'))
     """
     path = _path(root) / _csv_name(split, "label_coordinates")
     if split == "test" and not path.exists():
@@ -320,13 +312,15 @@ def list_series(root: str | os.PathLike[str], *, split: Split = "train") -> pd.D
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     series = list_series(root)
-    ...     series.columns.tolist(), series["path"][0].is_dir()
-    (['study_id', 'series_id', 'series_description', 'path', 'n_files'], True)
+    >>> from eda_helpers.rsna import find_dataset
+    >>> series = list_series(find_dataset())
+    >>> series.drop(columns="path").head(3)
+         study_id   series_id series_description  n_files
+    0  1521327889  3942273027        Sagittal T1       16
+    1  1521327889   598367624   Sagittal T2/STIR       15
+    2  1521327889   760000400           Axial T2       31
+    >>> series["path"][0].relative_to(find_dataset().root).as_posix()
+    'train_images/1521327889/3942273027'
     """
     base = _path(root)
     table = read_descriptions(base, split=split)
@@ -389,13 +383,10 @@ def find_series(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     study = int(read_descriptions(root)["study_id"][0])
-    ...     [p.parent.name == str(study) for p in find_series(root, study, "Axial T2")]
-    [True]
+    >>> from eda_helpers.rsna import find_dataset
+    >>> data = find_dataset()
+    >>> [p.name for p in find_series(data, "1521327889", "Axial T2")]  # int or str
+    ['760000400']
     """
     study = _checks.identifier("study_id", study_id)
     table = read_descriptions(root, split=split) if descriptions is None else descriptions
