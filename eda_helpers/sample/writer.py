@@ -402,6 +402,17 @@ _OUTPUTS = (
 )
 
 
+def _not_writable(root: Path, exc: OSError) -> OSError:
+    """The error for a folder the sample cannot be written into, naming only ``root``."""
+    # The OS error names the hidden work folder, which is no concern of the user's.
+    reason = exc.strerror or type(exc).__name__
+    return type(exc)(
+        exc.errno,
+        f"root: cannot write the sample dataset into {root} ({reason}); it needs a folder "
+        f"this user can create and write to: pass another folder",
+    )
+
+
 def make_sample_dataset(
     root: str | os.PathLike[str],
     *,
@@ -462,6 +473,9 @@ def make_sample_dataset(
     FileExistsError
         If ``root`` holds a non-empty ``train_images/`` or one of the CSV files and
         ``overwrite`` is False, or if ``root`` is a file.
+    OSError
+        If ``root`` cannot be created or written to (read-only, or under a file); the
+        message names ``root``.
 
     See Also
     --------
@@ -478,10 +492,13 @@ def make_sample_dataset(
     """
     n_studies = _checks.integer("n_studies", n_studies, minimum=1)
     seed = _checks.integer("seed", seed, minimum=0)
-    root = Path(root).expanduser()
+    root = _checks.path("root", root).expanduser()
     if root.exists() and not root.is_dir():
         raise FileExistsError(f"root: {root} is a file, not a folder; pass a folder path")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _not_writable(root, exc) from None
     images = root / "train_images"
     found = [
         name
@@ -497,7 +514,10 @@ def make_sample_dataset(
         )
 
     studies = _plan_dataset(n_studies, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=root))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=root))
+    except OSError as exc:
+        raise _not_writable(root, exc) from None
     try:
         iterator = studies
         if progress:
