@@ -251,7 +251,7 @@ def test_label_points_text_and_instances(coords):
     assert points[0].text == "L L1/L2" and points[5].text == "R L1/L2"
     canal = rsna.label_points(coords, "some/where/598367624")
     assert [p.text for p in canal] == ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
-    with pytest.raises(ValueError, match=r"series: expected a series_id .* got 'T2'"):
+    with pytest.raises(ValueError, match=r"series: expected an id .* got str 'T2'"):
         rsna.label_points(coords, "T2")
 
 
@@ -292,6 +292,10 @@ def test_locate_labels_warns_about_instances_in_no_volume(coords, series_stacks)
 def test_locate_labels_errors(coords, series_stacks):
     with pytest.raises(ValueError, match=r"volumes: expected a Volume or a non-empty list"):
         rsna.locate_labels(coords, [])
+    with pytest.raises(TypeError, match=r"volumes: expected a Volume or a list of Volumes .*str"):
+        rsna.locate_labels(coords, ["598367624"])
+    with pytest.raises(TypeError, match=r"volumes: expected a Volume .* got int"):
+        rsna.locate_labels(coords, 598367624)
     _, stacks = series_stacks[598367624]
     located = rsna.locate_labels(coords, stacks[0], series_id=598367624)
     assert len(located) == 5
@@ -579,8 +583,16 @@ def test_coordinate_spellings_are_made_those_of_the_labels(sample_root, tmp_path
 def test_locate_labels_takes_the_series_id_as_text(coords, series_stacks):
     _, stacks = series_stacks[598367624]
     assert len(rsna.locate_labels(coords, stacks, series_id="598367624")) == 5
-    with pytest.raises(ValueError, match=r"series_id: expected a series_id .* got 'T2'"):
+    with pytest.raises(
+        ValueError,
+        match=r"series_id: expected an id \(an int or a string of digits\), got str 'T2'",
+    ):
         rsna.locate_labels(coords, stacks, series_id="T2")
+    with pytest.raises(TypeError, match=r"series_id: expected an id .* got float 5\.5"):
+        rsna.locate_labels(coords, stacks, series_id=5.5)
+    assert rsna.label_points(coords, "598367624") == rsna.label_points(coords, 598367624)
+    with pytest.raises(ValueError, match=r"series: expected an id .* got str 'T2'"):
+        rsna.label_points(coords, "T2")
 
 
 def _volume(numbers, names):

@@ -20,6 +20,7 @@ or the label code.
 
 from typing import TYPE_CHECKING
 
+from .. import vocabulary
 from .._lazy import attach
 
 if TYPE_CHECKING:
@@ -55,18 +56,8 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
-    **dict.fromkeys(
-        (
-            "CONDITIONS",
-            "LABELLED_ON",
-            "LEVELS",
-            "SERIES_DESCRIPTIONS",
-            "SEVERITIES",
-            "condition_name",
-            "level_name",
-        ),
-        "..vocabulary",
-    ),
+    # The competition's spellings, re-exported (the module is small and light).
+    **dict.fromkeys(vocabulary.__all__, "..vocabulary"),
     **dict.fromkeys(
         (
             "CACHE_ENV",
