@@ -98,7 +98,7 @@ def slice_normal(orientation: ArrayLike) -> NDArray[np.float64]:
     if norm < 1e-6:
         raise ValueError(
             f"orientation: the two direction cosines of ImageOrientationPatient "
-            f"{list(np.round(np.r_[row, col], 6))} are parallel, so they define no plane"
+            f"{np.round(np.r_[row, col], 6).tolist()} are parallel, so they define no plane"
         )
     return normal / norm
 

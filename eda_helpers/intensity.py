@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from . import _checks
 from .volume import Volume
 
 __all__ = [
@@ -215,7 +216,8 @@ def percentiles(x: Volume | torch.Tensor | np.ndarray, q: Sequence[float]) -> tu
     Raises
     ------
     TypeError
-        If ``x`` is not a Volume, tensor or array of real numbers.
+        If ``x`` is not a Volume, tensor or array of real numbers, or a percentile is
+        not a number.
     ValueError
         If ``x`` is empty or has no finite value, or a percentile is outside [0, 100].
 
@@ -228,10 +230,8 @@ def percentiles(x: Volume | torch.Tensor | np.ndarray, q: Sequence[float]) -> tu
     t, _ = _as_tensor(x)
     if t.numel() == 0:
         raise ValueError(f"x: expected at least one value, got shape {tuple(t.shape)}")
-    qs = [q] if _is_real(q) else list(q)
-    for v in qs:
-        if not (_is_real(v) and 0.0 <= v <= 100.0):
-            raise ValueError(f"q: expected percentiles in [0, 100], got {v!r}")
+    items: list[object] = [q] if _is_real(q) else list(q)
+    qs = [_checks.real("q", v, minimum=0.0, maximum=100.0) for v in items]
     flat, lo, hi = _finite_flat(t, "x")
     return tuple(_percentiles_of(flat, qs, lo, hi))
 

@@ -391,8 +391,10 @@ def test_bad_method_and_percentiles():
         value_range(x, low=1, high=101)
     with pytest.raises(ValueError, match=r"low: expected a percentile in \[0, 100\], got -1"):
         value_range(x, low=-1)
-    with pytest.raises(ValueError, match=r"q: expected percentiles in \[0, 100\], got 120"):
+    with pytest.raises(ValueError, match=r"q: expected a number between 0\.0 and 100\.0, got 120"):
         percentiles(x, [50, 120])
+    with pytest.raises(TypeError, match=r"q: expected a number, got str '50'"):
+        percentiles(x, ["50"])
     with pytest.raises(ValueError, match=r"x: expected at least one value"):
         percentiles(torch.zeros(0), [50])
 

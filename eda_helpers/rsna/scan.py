@@ -136,7 +136,7 @@ def _scan_series(folder: Path) -> dict[str, Any]:
     first = inst[0] if inst else None
     last = inst[-1] if inst else None
     distinct = sorted(set(inst))
-    gaps = (last - first + 1 - len(distinct)) if inst else 0
+    gaps = (inst[-1] - inst[0] + 1 - len(distinct)) if inst else 0
     if not files:
         notes.append("empty folder")
     elif not headers:
