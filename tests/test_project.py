@@ -256,3 +256,30 @@ def test_public_names_are_listed_and_resolve(package):
     assert not {"np", "pd", "os", "shutil", "torch"} & set(dir(module))
     with pytest.raises(AttributeError, match=rf"module '{package}' has no attribute 'nope'"):
         module.nope  # noqa: B018
+
+
+def _readme_block(section: str) -> str:
+    """The first python code block after the README heading ``section``."""
+    text = (ROOT / "README.md").read_text()
+    after = text.split(f"\n## {section}\n", 1)[1]
+    m = re.search(r"```python\n(.*?)```", after, flags=re.S)
+    assert m, f"README: no python block under '## {section}'"
+    return m.group(1)
+
+
+def test_the_readme_notebook_snippet_runs_as_written():
+    code = _readme_block("In a notebook")
+    placeholders = [ln for ln in code.splitlines() if "<" in ln.split("#")[0]]
+    assert not placeholders, f"README: placeholders to fill in: {placeholders}"
+    last = code.strip().splitlines()[-1]
+    shown = last.split("#", 1)[1].strip().removesuffix("...>")
+    # Run as written in a fresh interpreter (the sample comes from this run's cache),
+    # then print what the notebook would show for the last line.
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nprint(repr({last.split('#')[0].strip()}))"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith(shown), (out.stdout, shown)
