@@ -444,8 +444,9 @@ def stack_facts(
     Raises
     ------
     ValueError
-        If ``orientation`` does not hold 6 numbers or defines no plane, or the lengths
-        of ``positions`` and ``instance_numbers`` differ.
+        If ``positions`` is not of shape (n, 3), ``orientation`` does not hold 6 numbers
+        or defines no plane, or the lengths of ``positions`` and ``instance_numbers``
+        differ.
 
     Examples
     --------
@@ -458,9 +459,15 @@ def stack_facts(
     >>> facts.irregular.tolist(), facts.numbering
     ([2], 'mixed')
     """
+    pos = np.asarray(positions, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1:
+        raise ValueError(
+            f"positions: expected one ImagePositionPatient (3 numbers) per slice, shape "
+            f"(n, 3) with n >= 1, got shape {pos.shape}"
+        )
     inst = np.asarray(instance_numbers).reshape(-1)
     plane = plane_name(orientation)
-    all_offsets = slice_offsets(positions, orientation)
+    all_offsets = slice_offsets(pos, orientation)
     order = slice_order(all_offsets, inst)
     offsets = all_offsets[order]
     starts = _position_starts(offsets, POSITION_ATOL)

@@ -847,3 +847,45 @@ def test_scan_workers_start_without_torch_or_pandas():
         assert pool.submit(eval, probe % (heavy,)).result(timeout=120) == []
         # The module the tasks run in is there, preloaded by the forkserver.
         assert pool.submit(eval, "'eda_helpers.rsna.scan' in __import__('sys').modules").result()
+
+
+def test_tables_passed_in_are_checked(coords, series_stacks):
+    with pytest.raises(TypeError, match=r"coordinates: expected a pandas DataFrame, got dict"):
+        rsna.label_points({"series_id": [1]}, 1)
+    with pytest.raises(
+        ValueError,
+        match=r"coordinates: expected a table with the columns series_id, instance_number, "
+        r"condition, level, x, y, got one without x, y; pass the table of read_coordinates",
+    ):
+        rsna.locate_labels(coords.drop(columns=["x", "y"]), series_stacks[598367624][1])
+    with pytest.raises(ValueError, match=r"descriptions: expected a table .* without series_id"):
+        rsna.find_series("data", 1, "Axial T2", descriptions=pd.DataFrame({"study_id": [1]}))
+
+
+def test_find_series_takes_the_study_id_as_text(sample_root):
+    as_int = rsna.find_series(sample_root, 1521327889, "Axial T2")
+    assert rsna.find_series(sample_root, "1521327889", "Axial T2") == as_int
+    assert rsna.find_series(sample_root, np.int64(1521327889), "Axial T2") == as_int
+    with pytest.raises(ValueError, match=r"study_id: 42 is not in .* \(e\.g\. 1521327889, "):
+        rsna.find_series(sample_root, "42", "Axial T2")
+    with pytest.raises(TypeError, match=r"study_id: expected an id .* got float 1\.5"):
+        rsna.find_series(sample_root, 1.5, "Axial T2")
+
+
+def test_list_series_lists_every_series_with_its_folder(sample_root, tmp_path):
+    series = rsna.list_series(sample_root)
+    table = rsna.read_descriptions(sample_root)
+    assert series.columns.tolist() == [*rsna.DESCRIPTION_COLUMNS, "path", "n_files"]
+    pd.testing.assert_frame_equal(series[list(rsna.DESCRIPTION_COLUMNS)], table)
+    for row in series.itertuples():
+        assert row.path == sample_root / "train_images" / str(row.study_id) / str(row.series_id)
+        assert row.n_files == len(list(row.path.iterdir()))
+    assert series["n_files"].dtype == np.int64
+    # A series of the file without a folder has no files; hidden files are not counted.
+    root = _copy_root(sample_root, tmp_path, "train_series_descriptions.csv")
+    first = root / "train_images" / str(table["study_id"][0]) / str(table["series_id"][0])
+    first.mkdir(parents=True)
+    (first / ".DS_Store").write_text("")
+    (first / "1.dcm").write_bytes(b"")
+    counts = rsna.list_series(root)["n_files"].tolist()
+    assert counts == [1] + [0] * (len(table) - 1)

@@ -47,9 +47,11 @@ def label_points(coordinates: pd.DataFrame, series: int | str | os.PathLike[str]
     Raises
     ------
     TypeError
-        If ``series`` is neither an int nor a string or path.
+        If ``series`` is neither an int nor a string or path, or ``coordinates`` not a
+        DataFrame.
     ValueError
-        If ``series`` is neither a series_id nor a folder named by one.
+        If ``series`` is neither a series_id nor a folder named by one, or
+        ``coordinates`` lacks one of its columns.
 
     Examples
     --------
@@ -60,6 +62,7 @@ def label_points(coordinates: pd.DataFrame, series: int | str | os.PathLike[str]
     >>> [(p.instance_number, p.text) for p in label_points(coords, 7)]
     [(3, 'L4/L5'), (5, 'L L5/S1')]
     """
+    _coordinates(coordinates)
     sid = _checks.identifier("series", series)
     rows = coordinates[coordinates["series_id"] == sid]
     return [
@@ -73,6 +76,13 @@ def label_points(coordinates: pd.DataFrame, series: int | str | os.PathLike[str]
             strict=True,
         )
     ]
+
+
+_USED = ("series_id", "instance_number", "condition", "level", "x", "y")
+
+
+def _coordinates(coordinates: object) -> pd.DataFrame:
+    return _checks.table("coordinates", coordinates, _USED, made_by="read_coordinates")
 
 
 def _volumes(volumes: object) -> list[Volume]:
@@ -120,8 +130,8 @@ def locate_labels(
     Raises
     ------
     TypeError
-        If ``volumes`` holds something other than Volumes, or ``series_id`` is neither
-        an int nor a string.
+        If ``volumes`` holds something other than Volumes, ``series_id`` is neither an
+        int nor a string, or ``coordinates`` is not a DataFrame.
     ValueError
         If ``volumes`` is empty, or ``series_id`` is not given and the folder's name is
         not a number, or ``series_id`` is not a whole number.
@@ -147,6 +157,7 @@ def locate_labels(
     >>> located[["instance_number", "stack", "slice_index", "text"]].values.tolist()
     [[6, 1, 2, 'R L5/S1']]
     """
+    _coordinates(coordinates)
     stacks = [volumes] if isinstance(volumes, Volume) else list(_volumes(volumes))
     if not stacks:
         raise ValueError("volumes: expected a Volume or a non-empty list of Volumes, got none")

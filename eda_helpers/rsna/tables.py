@@ -376,10 +376,10 @@ def find_series(
     Raises
     ------
     TypeError
-        If ``study_id`` is not an int or a string.
+        If ``study_id`` is not an int or a string, or ``descriptions`` not a DataFrame.
     ValueError
-        If ``study_id`` is not a whole number or not in the table, or ``description``
-        is none of the table's descriptions.
+        If ``study_id`` is not a whole number or not in the table, ``description`` is
+        none of the table's descriptions, or ``descriptions`` lacks a column.
 
     Examples
     --------
@@ -389,7 +389,12 @@ def find_series(
     ['760000400']
     """
     study = _checks.identifier("study_id", study_id)
-    table = read_descriptions(root, split=split) if descriptions is None else descriptions
+    if descriptions is None:
+        table = read_descriptions(root, split=split)
+    else:
+        table = _checks.table(
+            "descriptions", descriptions, DESCRIPTION_COLUMNS, made_by="read_descriptions"
+        )
     known = list(dict.fromkeys(table["series_description"].dropna()))
     if description not in known:
         raise ValueError(
