@@ -118,44 +118,27 @@ def _missing_numbers(distinct: Sequence[int], most: int) -> list[int]:
     return out
 
 
-def _scan_series(folder: Path) -> dict[str, Any]:
-    """One row of the scan (without ids and description) from the headers of a folder."""
-    # A broken symbolic link is kept, to be reported as unreadable.
-    files = sorted(
-        (p for p in folder.iterdir() if not _hidden(p) and (p.is_file() or not p.exists())),
-        key=_natural,
-    )
-    from ..io import read_headers
-
-    stacks, bad = read_headers(files)
-    headers = [h for s in stacks for h in s]
-    facts = [_stack_facts(s) for s in stacks]
+def _instance_notes(inst: list[int], n_headers: int) -> tuple[int, list[str]]:
+    """Numbers missing between the first and last InstanceNumber, and notes on them."""
     notes: list[str] = []
-
-    inst = sorted(h.instance for h in headers if h.instance is not None)
-    first = inst[0] if inst else None
-    last = inst[-1] if inst else None
     distinct = sorted(set(inst))
     gaps = (inst[-1] - inst[0] + 1 - len(distinct)) if inst else 0
-    if not files:
-        notes.append("empty folder")
-    elif not headers:
-        notes.append("no readable image")
-    if len(stacks) > 1:
-        notes.append(f"{len(stacks)} stacks")
-    uids = {h.series_uid for h in headers}
-    if len(uids) > 1:
-        notes.append(f"{len(uids)} SeriesInstanceUIDs")
-    if first is not None and first != 1:
-        notes.append(f"instances start at {first}")
+    if inst and inst[0] != 1:
+        notes.append(f"instances start at {inst[0]}")
     if gaps:
         missing = _missing_numbers(distinct, 5)
         shown = ", ".join(map(str, missing)) + (", ..." if gaps > 5 else "")
         notes.append(f"{gaps} instance number(s) missing ({shown})")
     if len(inst) != len(distinct):
         notes.append(f"{len(inst) - len(distinct)} duplicate instance number(s)")
-    if len(inst) != len(headers):
-        notes.append(f"{len(headers) - len(inst)} file(s) without InstanceNumber")
+    if len(inst) != n_headers:
+        notes.append(f"{n_headers - len(inst)} file(s) without InstanceNumber")
+    return gaps, notes
+
+
+def _stack_notes(facts: Sequence[dict[str, Any]]) -> list[str]:
+    """Notes on the geometry of the stacks, from :func:`_stack_facts`."""
+    notes = []
     orders = [f["order"] for f in facts]
     if "against normal" in orders:
         notes.append("numbered against the slice normal")
@@ -170,20 +153,44 @@ def _scan_series(folder: Path) -> dict[str, Any]:
         notes.append(f"{duplicates} duplicate slice position(s)")
     if any(f.get("irregular") for f in facts):
         notes.append("irregular slice steps")
+    return notes
+
+
+def _scan_series(folder: Path) -> dict[str, Any]:
+    """One row of the scan (without ids and description) from the headers of a folder."""
+    from ..io import read_headers
+
+    # A broken symbolic link is kept, to be reported as unreadable.
+    files = sorted(
+        (p for p in folder.iterdir() if not _hidden(p) and (p.is_file() or not p.exists())),
+        key=_natural,
+    )
+    stacks, bad = read_headers(files)
+    headers = [h for s in stacks for h in s]
+    facts = [_stack_facts(s) for s in stacks]
+    inst = sorted(h.instance for h in headers if h.instance is not None)
     sizes = sorted({(h.rows, h.cols) for h in headers})
-    if len(sizes) > 1:
-        notes.append("several slice sizes")
     spacings = sorted(
         {tuple(round(v, 4) for v in h.pixel_spacing) for h in headers if h.pixel_spacing}
     )
-    if len(spacings) > 1:
-        notes.append("several pixel spacings")
-    if any(h.pixel_spacing is None for h in headers):
-        notes.append("PixelSpacing missing")
-    if bad:
-        notes.append(f"{len(bad)} unreadable file(s): {bad[0][1]}")
+    uids = {h.series_uid for h in headers}
+
+    notes = []
+    if not files:
+        notes.append("empty folder")
+    elif not headers:
+        notes.append("no readable image")
+    notes += [f"{len(stacks)} stacks"] if len(stacks) > 1 else []
+    notes += [f"{len(uids)} SeriesInstanceUIDs"] if len(uids) > 1 else []
+    gaps, instance_notes = _instance_notes(inst, len(headers))
+    notes += instance_notes + _stack_notes(facts)
+    notes += ["several slice sizes"] if len(sizes) > 1 else []
+    notes += ["several pixel spacings"] if len(spacings) > 1 else []
+    notes += ["PixelSpacing missing"] if any(h.pixel_spacing is None for h in headers) else []
+    notes += [f"{len(bad)} unreadable file(s): {bad[0][1]}"] if bad else []
 
     steps = [abs(s) for f in facts for s in f["steps"]]
+    orders = [f["order"] for f in facts]
     return {
         "n_files": len(files),
         "n_stacks": len(stacks),
@@ -193,8 +200,8 @@ def _scan_series(folder: Path) -> dict[str, Any]:
         "slice_step_max": max(steps) if steps else float("nan"),
         "orientation": _joined(f["plane"] for f in facts),
         "transfer_syntax": _joined(h.transfer_syntax.name for h in headers),
-        "first_instance": first,
-        "last_instance": last,
+        "first_instance": inst[0] if inst else None,
+        "last_instance": inst[-1] if inst else None,
         "instance_gaps": gaps,
         "instance_order": _joined(orders),
         "order_disagrees": any(o in ("against normal", "mixed") for o in orders),
@@ -474,7 +481,6 @@ def scan_dataset(
     Axial T2          3 axial     3 stacks; numbered against the slice normal
     Sagittal T1       1 sagittal
     """
-    import pandas as pd
 
     from .tables import _check_split, _csv_name, _path, read_descriptions
 
@@ -500,6 +506,37 @@ def scan_dataset(
         )
     wanted = None if studies is None else _study_ids(studies)
 
+    found = _series_folders(images, wanted)
+    csv_name = _csv_name(split, "series_descriptions")
+    has_csv = (base / csv_name).exists()
+    listed = _descriptions(read_descriptions(base, split=split), wanted) if has_csv else {}
+    if wanted is not None:
+        absent = sorted(wanted - {k[0] for k in found} - {k[0] for k in listed})
+        if absent:
+            _checks.warn(
+                f"studies: {len(absent)} of the {len(wanted)} study id(s) asked for are "
+                f"neither in {split}_images/ nor in {csv_name}: "
+                f"{', '.join(map(str, absent[:10]))}; they have no rows"
+            )
+
+    keys = sorted(found)
+    size = max(1, -(-len(keys) // 64))
+    chunks = [[str(found[k]) for k in keys[i : i + size]] for i in range(0, len(keys), size)]
+    if max_workers is not None:
+        workers = max_workers
+    elif executor is None and len(keys) < POOL_MIN_SERIES:
+        workers = 1  # a pool would take longer to start than the scan takes here
+    else:
+        workers = default_workers()
+    results = _run_chunks(
+        chunks, executor=executor, workers=workers, progress=progress, total=len(keys)
+    )
+    scanned = dict(zip(keys, (row for chunk in results for row in chunk), strict=True))
+    return _table(found, listed, scanned, csv_name if has_csv else None)
+
+
+def _series_folders(images: Path, wanted: set[int] | None) -> dict[tuple[int, int], Path]:
+    """The series folders under ``images`` by (study_id, series_id); warns about others."""
     found: dict[tuple[int, int], Path] = {}
     skipped: list[str] = []
     stray: list[str] = []
@@ -531,39 +568,30 @@ def scan_dataset(
             f"where only series folders belong: {', '.join(sorted(stray)[:10])}; move them "
             f"into <study_id>/<series_id>/ to scan them"
         )
+    return found
 
-    csv_name = _csv_name(split, "series_descriptions")
+
+def _descriptions(table: pd.DataFrame, wanted: set[int] | None) -> dict[tuple[int, int], str]:
+    """The descriptions file as {(study_id, series_id): description}, for ``wanted``."""
+    import pandas as pd
+
     listed: dict[tuple[int, int], str] = {}
-    if (base / csv_name).exists():
-        table = read_descriptions(base, split=split)
-        for st, se, d in zip(
-            table["study_id"], table["series_id"], table["series_description"], strict=True
-        ):
-            if wanted is None or int(st) in wanted:
-                listed[int(st), int(se)] = "" if pd.isna(d) else str(d)
+    for st, se, d in zip(
+        table["study_id"], table["series_id"], table["series_description"], strict=True
+    ):
+        if wanted is None or int(st) in wanted:
+            listed[int(st), int(se)] = "" if pd.isna(d) else str(d)
+    return listed
 
-    if wanted is not None:
-        absent = sorted(wanted - {k[0] for k in found} - {k[0] for k in listed})
-        if absent:
-            _checks.warn(
-                f"studies: {len(absent)} of the {len(wanted)} study id(s) asked for are "
-                f"neither in {split}_images/ nor in {csv_name}: "
-                f"{', '.join(map(str, absent[:10]))}; they have no rows"
-            )
 
-    keys = sorted(found)
-    size = max(1, -(-len(keys) // 64))
-    chunks = [[str(found[k]) for k in keys[i : i + size]] for i in range(0, len(keys), size)]
-    if max_workers is not None:
-        workers = max_workers
-    elif executor is None and len(keys) < POOL_MIN_SERIES:
-        workers = 1  # a pool would take longer to start than the scan takes here
-    else:
-        workers = default_workers()
-    results = _run_chunks(
-        chunks, executor=executor, workers=workers, progress=progress, total=len(keys)
-    )
-    scanned = dict(zip(keys, (row for chunk in results for row in chunk), strict=True))
+def _table(
+    found: dict[tuple[int, int], Path],
+    listed: dict[tuple[int, int], str],
+    scanned: dict[tuple[int, int], dict[str, Any]],
+    csv_name: str | None,
+) -> pd.DataFrame:
+    """The scan's table: a row per series folder or per series of the descriptions file."""
+    import pandas as pd
 
     rows = []
     for key in sorted(set(found) | set(listed)):
@@ -573,7 +601,7 @@ def scan_dataset(
             description = listed[key]
         else:
             description = row["header_description"]
-            if listed or (base / csv_name).exists():
+            if csv_name is not None:
                 notes.append(f"not in {csv_name}")
         rows.append(
             {
