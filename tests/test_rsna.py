@@ -444,7 +444,12 @@ def test_scan_on_a_dask_cluster_matches(sample_root, scan):
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            # One worker process is a real remote executor; a second would only add
+            # the start of one more interpreter. No fixed port: no dashboard.
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
