@@ -25,6 +25,9 @@ Python processes, on the 3-study sample, the time of
 (g) a process pool forced (``max_workers=default_workers()``), the first call: it starts
     the forkserver and the workers, which import the reader;
 
+each process has imported the reader (``eda_helpers.io``, with PyTorch) before the
+timed call, as a notebook that has read a series has;
+
 and the break-even size: the series a pool must have to pay for its start,
 ``start / (per-series time x (1 - 1/workers))``, against ``POOL_MIN_SERIES``.
 """
@@ -99,6 +102,7 @@ _FIRST_SCAN = """
 import json, sys, time
 t0 = time.perf_counter()
 from eda_helpers import rsna
+import eda_helpers.io  # as a notebook that has read a series: not part of the scan's time
 kind, root = sys.argv[1], sys.argv[2]
 workers = {"default": None, "in-process": 1, "pool": rsna.default_workers()}[kind]
 start = time.perf_counter()

@@ -56,11 +56,11 @@ SCAN_COLUMNS = (
 
 _STEP_DECIMALS = 4
 
-POOL_MIN_SERIES = 500
+POOL_MIN_SERIES = 1000
 """Series below which the default scan runs in this process: a pool of worker processes
 takes seconds to start (each worker imports the reader), more than scanning this many
-series takes in one process. ``benchmarks/bench_scan.py`` measures the break-even size
-(about 540 series on 2 busy CPUs)."""
+series takes in one process. ``benchmarks/bench_scan.py`` measures the break-even size:
+540 to 900 series on 2 busy CPUs; the competition's 6,300 series are well above."""
 
 _MAIN_GUARD = (
     'In a script, put the code that calls scan_dataset under `if __name__ == "__main__":` '
