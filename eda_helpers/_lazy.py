@@ -36,6 +36,9 @@ def attach(
 
     def __getattr__(name: str) -> Any:
         where = names.get(name)
+        if where is None and name.startswith("_"):
+            # Dunder probes (__wrapped__, IPython's canaries) and private modules: no search.
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
         if where is None:
             # A submodule not imported yet (``eh.geometry``) is found as before.
             try:

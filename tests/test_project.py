@@ -236,6 +236,8 @@ def _imported_after(code: str) -> list[str]:
 def test_import_eda_helpers_imports_no_heavy_library():
     # (The names are there all the same, imported on first use: the other tests use them.)
     assert _imported_after("import eda_helpers, eda_helpers.rsna") == []
+    # A submodule not imported yet is an attribute as after an eager import.
+    assert _imported_after("import eda_helpers as eh; eh.geometry.stack_facts") == []
 
 
 def test_help_and_sample_parse_their_arguments_before_importing_anything_heavy():
