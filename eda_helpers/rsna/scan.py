@@ -481,13 +481,12 @@ def scan_dataset(
     Axial T2          3 axial     3 stacks; numbered against the slice normal
     Sagittal T1       1 sagittal
     """
-
-    from .tables import _check_split, _csv_name, _path, read_descriptions
-
     if _importing_main():
         # This is a worker process importing a script that calls scan_dataset at its
         # top level: starting a pool from here would fail with a less helpful error.
         raise RuntimeError(f"scan_dataset: called while a worker process starts. {_MAIN_GUARD}")
+    from .tables import _check_split, _csv_name, _path, read_descriptions
+
     _check_split(split)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
