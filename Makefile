@@ -61,14 +61,17 @@ types: setup
 	@echo "== mypy on eda_helpers/"
 	$(BIN)/mypy eda_helpers
 
+# mypy's verdict comes last, so that one run shows the tests' too.
 test: setup
 	@echo "== ruff: lint and format"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@echo "== mypy on eda_helpers/"
-	$(BIN)/mypy eda_helpers
+	@rm -f $(VENV)/.mypy-failed
+	$(BIN)/mypy eda_helpers || touch $(VENV)/.mypy-failed
 	@echo "== pytest: unit tests, doctests, notebooks, browser"
 	$(BIN)/python -m pytest
+	@if [ -e $(VENV)/.mypy-failed ]; then echo "== mypy found type errors (above)"; exit 1; fi
 
 # Re-execute the notebooks from their .py sources and store the outputs nbval compares.
 notebooks: setup
