@@ -32,17 +32,14 @@ interpolates float32 input in float32).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from bench_normalize import _status_kb, mr_like
+from bench_normalize import measure_child, mr_like, peak_growth_mb
 
 from eda_helpers.intensity import percentiles
 
@@ -225,25 +222,7 @@ BASELINE = "np.percentile"
 
 
 def child(variant: str, dtype: str) -> None:
-    fn = VARIANTS[variant]
-    fn(mr_like(dtype, (1, 8, 8)))  # load the kernels and libraries first
-    x = mr_like(dtype)
-    before = _status_kb("VmRSS")
-    peak_before = _status_kb("VmHWM")
-    fn(x)
-    peak_after = _status_kb("VmHWM")
-    print(json.dumps({"growth_kb": peak_after - before, "slack_kb": peak_before - before}))
-
-
-def peak_growth_mb(variant: str, dtype: str) -> tuple[float, float]:
-    run = subprocess.run(
-        [sys.executable, __file__, "--child", variant, dtype],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    numbers = json.loads(run.stdout.strip().splitlines()[-1])
-    return numbers["growth_kb"] / 1024, numbers["slack_kb"] / 1024
+    measure_child(VARIANTS[variant], dtype)
 
 
 def main() -> None:
@@ -254,11 +233,10 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    shape = mr_like("int16", (1, 8, 8)).shape[1:]
     print(f"percentiles {QS} of a 60x512x512 volume ({60 * 512 * 512 / 1e6:.1f} M values)")
     print(
         f"torch {torch.__version__}, numpy {np.__version__}, {torch.get_num_threads()} threads, "
-        f"{args.repeats} rounds (medians); slice shape check {tuple(shape)}"
+        f"{args.repeats} rounds (medians)"
     )
     for dtype in ("int16", "float32"):
         x = mr_like(dtype)
@@ -273,7 +251,7 @@ def main() -> None:
         med = {name: statistics.median(ts) * 1000 for name, ts in times.items()}
         print(f"\n== {dtype} ==")
         print(f"{'variant':<16}{'time ms':>9}{'x base':>8}{'peak MB':>9}{'x base':>8}  exact")
-        peaks = {name: peak_growth_mb(name, dtype) for name in VARIANTS}
+        peaks = {name: peak_growth_mb(name, dtype, script=__file__) for name in VARIANTS}
         for name in VARIANTS:
             growth, slack = peaks[name]
             print(
