@@ -291,3 +291,13 @@ def _readme_snippet_check() -> str:
         f"assert _shown.startswith({shown!r}), (_shown, {shown!r})\n"
         f"print('README snippet: ok')\n"
     )
+
+
+def test_the_run_caches_its_sample_in_a_temporary_folder(sample_root):
+    """Set by conftest before collection; the notebooks' kernels inherit the variable."""
+    import tempfile
+
+    cache = rsna.sample_cache_dir()
+    assert cache.is_relative_to(tempfile.gettempdir()) and "test-cache" in cache.name
+    assert sample_root.parent == cache
+    assert not cache.is_relative_to(Path.home() / ".cache")
