@@ -136,8 +136,8 @@ def _status_kb(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status (this needs Linux)")
 
 
-def child(variant: str, dtype: str) -> None:
-    fn = VARIANTS[variant]
+def measure_child(fn: Callable[[torch.Tensor], object], dtype: str) -> None:
+    """In the child process: print the peak memory growth of ``fn`` on the volume."""
     fn(mr_like(dtype, (1, 8, 8)))  # load the kernels and libraries first
     x = mr_like(dtype)
     before = _status_kb("VmRSS")
@@ -148,9 +148,15 @@ def child(variant: str, dtype: str) -> None:
     del out
 
 
-def peak_growth_mb(variant: str, dtype: str) -> tuple[float, float]:
+def child(variant: str, dtype: str) -> None:
+    measure_child(VARIANTS[variant], dtype)
+
+
+def peak_growth_mb(variant: str, dtype: str, script: str = __file__) -> tuple[float, float]:
+    """Peak memory growth (MB) and slack of ``variant`` in a fresh run of ``script``
+    (which calls :func:`measure_child` when given ``--child VARIANT DTYPE``)."""
     run = subprocess.run(
-        [sys.executable, __file__, "--child", variant, dtype],
+        [sys.executable, script, "--child", variant, dtype],
         capture_output=True,
         text=True,
         check=True,

@@ -15,15 +15,32 @@ It checks that the tables are identical and prints the times, the ratios measure
 this run, and PASS/FAIL against the targets of issue 6 (c at least 1.6x faster than b,
 at least 3x faster than a). It is a script, not a test. The machine may be busy with
 other work; the load average is printed before and after.
+
+Then, the first scan of a session (``--first-scan-only`` runs just this part): in fresh
+Python processes, on the 3-study sample, the time of
+
+(e) ``scan_dataset(root)`` with the defaults (in-process below
+    ``rsna.scan.POOL_MIN_SERIES`` series), the first call of the session;
+(f) the same in-process (``max_workers=1``), the first call of the session;
+(g) a process pool forced (``max_workers=default_workers()``), the first call: it starts
+    the forkserver and the workers, which import the reader;
+
+each process has imported the reader (``eda_helpers.io``, with PyTorch) before the
+timed call, as a notebook that has read a series has;
+
+and the break-even size: the series a pool must have to pay for its start,
+``start / (per-series time x (1 - 1/workers))``, against ``POOL_MIN_SERIES``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,11 +98,70 @@ def forkserver_scan(root: Path) -> pd.DataFrame:
         return rsna.scan_dataset(root, executor=pool, progress=False)
 
 
+_FIRST_SCAN = """
+import json, sys, time
+t0 = time.perf_counter()
+from eda_helpers import rsna
+import eda_helpers.io  # as a notebook that has read a series: not part of the scan's time
+kind, root = sys.argv[1], sys.argv[2]
+workers = {"default": None, "in-process": 1, "pool": rsna.default_workers()}[kind]
+start = time.perf_counter()
+table = rsna.scan_dataset(root, max_workers=workers, progress=False)
+first = time.perf_counter() - start
+start = time.perf_counter()
+rsna.scan_dataset(root, max_workers=workers, progress=False)
+second = time.perf_counter() - start
+print(json.dumps({"first": first, "second": second, "series": len(table),
+                  "import": start - t0 - first - second}))
+"""
+
+
+def first_scan(repeat: int) -> int:
+    """(e)-(g): the first scan of a session on the 3-study sample, each in a fresh process."""
+    root = dataset(3)
+    runs: dict[str, list[dict[str, float]]] = {"default": [], "in-process": [], "pool": []}
+    for _ in range(repeat):  # rounds alternate the kinds, so that load slows them alike
+        for kind, results in runs.items():
+            out = subprocess.run(
+                [sys.executable, "-c", _FIRST_SCAN, kind, str(root)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results.append(json.loads(out.stdout))
+    med = {k: statistics.median(r["first"] for r in v) for k, v in runs.items()}
+    series = runs["in-process"][0]["series"]
+    per_series = statistics.median(r["second"] for r in runs["in-process"]) / series
+    workers = rsna.default_workers()
+    start = med["pool"] - med["in-process"] / workers
+    print(f"first scan of a session, 3-study sample ({series} series), median of {repeat}:")
+    print(f"(e) defaults                 {med['default']:7.3f} s")
+    print(f"(f) in-process               {med['in-process']:7.3f} s")
+    print(f"(g) pool of {workers} workers         {med['pool']:7.3f} s")
+    print(f"(e) vs (f): {med['in-process'] / med['default']:5.2f}x (at least ~1x: never slower)")
+    print(f"(g) vs (f): {med['in-process'] / med['pool']:5.2f}x")
+    if workers < 2:
+        print("one CPU: a pool never pays for itself here")
+        return 0
+    even = start / (per_series * (1 - 1 / workers))
+    print(
+        f"pool start ~{start:.2f} s, {1e3 * per_series:.1f} ms per series in-process: a pool "
+        f"pays for itself from ~{even:.0f} series (POOL_MIN_SERIES = "
+        f"{rsna.scan.POOL_MIN_SERIES})"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=40, help="sample studies (default 40)")
     parser.add_argument("--repeat", type=int, default=5, help="repeats of the scans (median)")
+    parser.add_argument(
+        "--first-scan-only", action="store_true", help="only the first-scan part, (e)-(g)"
+    )
     args = parser.parse_args()
+    if args.first_scan_only:
+        return first_scan(args.repeat)
 
     root = dataset(args.studies)
     files = sum(1 for _ in (root / "train_images").glob("*/*/*.dcm"))
@@ -139,6 +215,8 @@ def main() -> int:
     print(
         f"(d) vs (b), warm forkserver pool vs one process: {t_serial / t_fs:6.2f}x  (information)"
     )
+    print()
+    first_scan(args.repeat)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0 if ok else 1

@@ -32,6 +32,7 @@ __all__ = [
     "paths",
     "points",
     "real",
+    "table",
     "warn",
 ]
 
@@ -263,6 +264,34 @@ def axes(name: str, value: object) -> Any:
         raise TypeError(
             f"{name}: expected a matplotlib Axes or None, got {_got(value)}; pass "
             f"{name}=plt.subplots()[1] or leave it out"
+        )
+    return value
+
+
+def table(name: str, value: object, columns: Sequence[str], *, made_by: str) -> Any:
+    """``value`` if it is a pandas DataFrame with ``columns``, else an error naming ``name``.
+
+    ``made_by`` names the function whose table is expected, for the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table("points", pd.DataFrame({"x": [1.0]}), ["x", "y"], made_by="read_coordinates")
+    Traceback (most recent call last):
+    ...
+    ValueError: points: expected a table with the columns x, y, got one without y; pass ...
+    """
+    import pandas as pd
+
+    if not isinstance(value, pd.DataFrame):
+        raise TypeError(
+            f"{name}: expected a pandas DataFrame, got {_got(value)}; pass the table of {made_by}"
+        )
+    missing = [c for c in columns if c not in value.columns]
+    if missing:
+        raise ValueError(
+            f"{name}: expected a table with the columns {', '.join(columns)}, got one "
+            f"without {', '.join(missing)}; pass the table of {made_by}"
         )
     return value
 

@@ -19,12 +19,17 @@ Conventions (those of the DICOM standard, PS3.3 C.7.6.2.1.1):
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "ORIENTATION_ATOL",
+    "POSITION_ATOL",
+    "STEP_RTOL",
+    "StackFacts",
     "duplicate_runs",
     "image_corners",
     "irregular_steps",
@@ -37,10 +42,22 @@ __all__ = [
     "slice_normal",
     "slice_offsets",
     "slice_order",
+    "stack_facts",
     "voxel_affine",
 ]
 
 PlaneName = Literal["sagittal", "coronal", "axial", "oblique"]
+Numbering = Literal["along normal", "against normal", "mixed", ""]
+
+# The tolerances every reader of the geometry tags shares (one set, used as the
+# defaults below): scanners write positions with a few decimals and cosines rounded to
+# about 6 digits, so values closer than these are the same.
+POSITION_ATOL = 0.01
+"""Distance (mm) below which two slice positions count as the same."""
+ORIENTATION_ATOL = 1e-3
+"""Largest difference of direction cosines between slices of one stack."""
+STEP_RTOL = 0.1
+"""Relative departure from the median slice step that makes a step irregular."""
 
 
 def _cosines(orientation: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -81,7 +98,7 @@ def slice_normal(orientation: ArrayLike) -> NDArray[np.float64]:
     if norm < 1e-6:
         raise ValueError(
             f"orientation: the two direction cosines of ImageOrientationPatient "
-            f"{list(np.round(np.r_[row, col], 6))} are parallel, so they define no plane"
+            f"{np.round(np.r_[row, col], 6).tolist()} are parallel, so they define no plane"
         )
     return normal / norm
 
@@ -223,7 +240,7 @@ def pixel_to_patient(
     return origin + pts[:, :1] * dc * row + pts[:, 1:] * dr * col
 
 
-def same_orientation(a: ArrayLike, b: ArrayLike, *, atol: float = 1e-3) -> bool:
+def same_orientation(a: ArrayLike, b: ArrayLike, *, atol: float = ORIENTATION_ATOL) -> bool:
     """Whether two ImageOrientationPatient values describe the same plane directions.
 
     Parameters
@@ -252,7 +269,7 @@ def same_orientation(a: ArrayLike, b: ArrayLike, *, atol: float = 1e-3) -> bool:
 
 
 def slice_order(
-    offsets: ArrayLike, instance_numbers: ArrayLike, *, atol: float = 0.01
+    offsets: ArrayLike, instance_numbers: ArrayLike, *, atol: float = POSITION_ATOL
 ) -> NDArray[np.intp]:
     """Indices that sort slices by their offset along the normal, ascending.
 
@@ -291,7 +308,9 @@ def slice_order(
     return order[np.lexsort((inst[order], run_id))]
 
 
-def duplicate_runs(sorted_offsets: ArrayLike, *, atol: float = 0.01) -> list[NDArray[np.intp]]:
+def duplicate_runs(
+    sorted_offsets: ArrayLike, *, atol: float = POSITION_ATOL
+) -> list[NDArray[np.intp]]:
     """Groups of neighbouring slices that sit at the same position.
 
     Parameters
@@ -321,7 +340,7 @@ def duplicate_runs(sorted_offsets: ArrayLike, *, atol: float = 0.01) -> list[NDA
 
 
 def irregular_steps(
-    sorted_offsets: ArrayLike, *, rtol: float = 0.1, atol: float = 0.01
+    sorted_offsets: ArrayLike, *, rtol: float = STEP_RTOL, atol: float = POSITION_ATOL
 ) -> NDArray[np.intp]:
     """Where the step between neighbouring slices departs from the usual step.
 
@@ -349,6 +368,139 @@ def irregular_steps(
     steps = np.diff(off)
     median = float(np.median(steps))
     return np.flatnonzero(np.abs(steps - median) > atol + rtol * abs(median))
+
+
+def _position_starts(sorted_offsets: NDArray[np.float64], atol: float) -> NDArray[np.intp]:
+    """Index of the first slice at each distinct position of sorted offsets."""
+    return np.flatnonzero(np.r_[True, np.diff(sorted_offsets) > atol])
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    """What the geometry tags of one stack say about its slices (see :func:`stack_facts`).
+
+    Attributes
+    ----------
+    plane : {"sagittal", "coronal", "axial", "oblique"}
+        :func:`plane_name` of the stack's orientation.
+    order : ndarray of intp, shape (n,)
+        Indices that put the slices in geometric order (:func:`slice_order`).
+    offsets : ndarray of float64, shape (n,)
+        The slice offsets along the normal in that order (ascending, mm).
+    steps : ndarray of float64, shape (n - 1,)
+        ``np.diff(offsets)``: 0 (or nearly) where two slices share a position.
+    duplicate_runs : list of ndarray of intp
+        :func:`duplicate_runs` of ``offsets``: indices (into the ordered slices) of the
+        slices sharing each position held more than once.
+    starts : ndarray of intp
+        Index (into the ordered slices) of the first slice at each distinct position.
+    irregular : ndarray of intp
+        :func:`irregular_steps` of the distinct positions: ``i`` for an irregular step
+        between ``distinct[i]`` and ``distinct[i + 1]``.
+    numbering : {"along normal", "against normal", "mixed", ""}
+        How InstanceNumber runs along the normal, judged from one distinct position to
+        the next by the lowest and the highest number at each (slices sharing a position
+        and slices without a number say nothing about the direction); "" when fewer than
+        two distinct positions carry numbers.
+    """
+
+    plane: PlaneName
+    order: NDArray[np.intp]
+    offsets: NDArray[np.float64]
+    steps: NDArray[np.float64]
+    duplicate_runs: list[NDArray[np.intp]]
+    starts: NDArray[np.intp]
+    irregular: NDArray[np.intp]
+    numbering: Numbering
+
+    @property
+    def distinct(self) -> NDArray[np.float64]:
+        """The distinct positions (mm, ascending): the offset of each ``starts`` slice."""
+        return self.offsets[self.starts]
+
+
+def stack_facts(
+    positions: ArrayLike, orientation: ArrayLike, instance_numbers: ArrayLike
+) -> StackFacts:
+    """Order, steps, duplicate positions, irregular steps and numbering of one stack.
+
+    The one place these are computed from the geometry tags, with the tolerances
+    :data:`POSITION_ATOL` and :data:`STEP_RTOL`: the reader orders and checks a stack
+    with them and the dataset scan reports them.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n, 3)
+        ImagePositionPatient of each slice, ``n >= 1``.
+    orientation : array_like, shape (6,)
+        ImageOrientationPatient shared by the slices.
+    instance_numbers : array_like of int, shape (n,)
+        InstanceNumber of each slice; a negative number stands for a missing one.
+
+    Returns
+    -------
+    StackFacts
+
+    Raises
+    ------
+    ValueError
+        If ``positions`` is not of shape (n, 3), ``orientation`` does not hold 6 numbers
+        or defines no plane, or the lengths of ``positions`` and ``instance_numbers``
+        differ.
+
+    Examples
+    --------
+    >>> facts = stack_facts([[0, 0, z] for z in (8.0, 0.0, 4.0, 4.0, 20.0)],
+    ...                     [1, 0, 0, 0, 1, 0], [1, 5, 3, 4, 2])
+    >>> facts.plane, facts.order.tolist(), facts.steps.tolist()
+    ('axial', [1, 2, 3, 0, 4], [4.0, 0.0, 4.0, 12.0])
+    >>> [r.tolist() for r in facts.duplicate_runs], facts.distinct.tolist()
+    ([[1, 2]], [0.0, 4.0, 8.0, 20.0])
+    >>> facts.irregular.tolist(), facts.numbering
+    ([2], 'mixed')
+    """
+    pos = np.asarray(positions, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1:
+        raise ValueError(
+            f"positions: expected one ImagePositionPatient (3 numbers) per slice, shape "
+            f"(n, 3) with n >= 1, got shape {pos.shape}"
+        )
+    inst = np.asarray(instance_numbers).reshape(-1)
+    plane = plane_name(orientation)
+    all_offsets = slice_offsets(pos, orientation)
+    order = slice_order(all_offsets, inst)
+    offsets = all_offsets[order]
+    starts = _position_starts(offsets, POSITION_ATOL)
+    return StackFacts(
+        plane=plane,
+        order=order,
+        offsets=offsets,
+        steps=np.diff(offsets),
+        duplicate_runs=duplicate_runs(offsets),
+        starts=starts,
+        irregular=irregular_steps(offsets[starts]),
+        numbering=_numbering(inst[order], starts),
+    )
+
+
+def _numbering(numbers: NDArray[np.integer], starts: NDArray[np.intp]) -> Numbering:
+    """How instance numbers (in geometric order, < 0 for none) run along the normal."""
+    position = np.zeros(numbers.size, dtype=np.intp)
+    position[starts] = 1
+    known = numbers >= 0
+    position = np.cumsum(position)[known]
+    numbers = numbers[known]
+    first = np.flatnonzero(np.r_[True, np.diff(position) != 0]) if numbers.size else starts[:0]
+    if first.size < 2:
+        return ""
+    rising = np.diff(
+        np.c_[np.minimum.reduceat(numbers, first), np.maximum.reduceat(numbers, first)], axis=0
+    )
+    if np.all(rising > 0):
+        return "along normal"
+    if np.all(rising < 0):
+        return "against normal"
+    return "mixed"
 
 
 def mean_step(positions: ArrayLike) -> NDArray[np.float64]:

@@ -77,11 +77,9 @@ DecodingPlugin = Literal["auto", "pydicom", "pylibjpeg", "gdcm", "pillow", "pyjp
 #: Number of files from which ``progress=None`` shows a progress bar.
 PROGRESS_MIN_FILES = 200
 
-# Tolerances (mm / direction cosines); see the module docstring and geometry.py.
-_ORIENTATION_ATOL = 1e-3
-_POSITION_ATOL = 0.01
+# PixelSpacing that differs by less than this (relative) is the same; the position,
+# orientation and step tolerances are geometry's (POSITION_ATOL, ORIENTATION_ATOL, STEP_RTOL).
 _PIXEL_SPACING_RTOL = 1e-4
-_STEP_RTOL = 0.1
 
 _PIP_FIX = {
     **dict.fromkeys(JPEGLSTransferSyntaxes, "pip install pylibjpeg pylibjpeg-libjpeg"),
@@ -644,7 +642,7 @@ def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
         return False
     if a.orientation is None or b.orientation is None:
         return a.orientation is None and b.orientation is None
-    return geometry.same_orientation(a.orientation, b.orientation, atol=_ORIENTATION_ATOL)
+    return geometry.same_orientation(a.orientation, b.orientation)
 
 
 def _offsets(stack: list[SliceHeader]) -> NDArray[np.float64]:
@@ -660,8 +658,7 @@ def _has_duplicates(stack: list[SliceHeader]) -> bool:
         return False
     if stack[0].orientation is None or not _defines_plane(stack[0].orientation):
         return False  # read_headers keeps such records; read_series refuses them
-    off = np.sort(_offsets(stack))
-    return bool(np.any(np.diff(off) <= _POSITION_ATOL))
+    return bool(geometry.duplicate_runs(np.sort(_offsets(stack))))
 
 
 def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
@@ -727,12 +724,10 @@ def _order(
         order = np.argsort(inst, kind="stable")
         return [stack[i] for i in order], None, notes
 
-    offsets = _offsets(stack)
-    order = geometry.slice_order(offsets, inst, atol=_POSITION_ATOL)
-    stack = [stack[i] for i in order]
-    offsets = offsets[order]
-
-    runs = geometry.duplicate_runs(offsets, atol=_POSITION_ATOL)
+    facts = geometry.stack_facts([h.position for h in stack], stack[0].orientation, inst)
+    stack = [stack[i] for i in facts.order]
+    offsets, distinct, gaps = facts.offsets, facts.distinct, facts.irregular
+    runs = facts.duplicate_runs
     if runs:
         described = ", ".join(
             "instances "
@@ -758,10 +753,8 @@ def _order(
             )
             keep = [i for i in range(len(stack)) if i not in drop]
             stack = [stack[i] for i in keep]
-            offsets = offsets[keep]
-
-    distinct = offsets[np.r_[True, np.diff(offsets) > _POSITION_ATOL]]
-    gaps = geometry.irregular_steps(distinct, rtol=_STEP_RTOL, atol=_POSITION_ATOL)
+            offsets = distinct = offsets[keep]
+            gaps = geometry.irregular_steps(distinct)
     if gaps.size:
         steps = np.diff(distinct)
         by_offset = {round(float(o), 3): h for o, h in zip(offsets, stack, strict=True)}

@@ -1,8 +1,18 @@
-"""Shared fixtures: Agg backend, figures closed after each test, seeded data."""
+"""Shared fixtures: Agg backend, figures closed after each test, seeded data.
+
+The whole run (tests, doctests and the notebooks' kernels, which inherit this process's
+environment) caches the sample dataset in one temporary folder, set here before anything
+is collected: never in the user's ``~/.cache/eda_helpers``. The sample is written once,
+by the first doctest, test or notebook that asks :func:`eda_helpers.rsna.find_dataset`
+for it.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +26,9 @@ import pytest
 
 # A real dataset in the environment must never leak into the tests.
 os.environ.pop("EDA_HELPERS_DATA", None)
+_CACHE = tempfile.mkdtemp(prefix="eda_helpers-test-cache-")
+os.environ["EDA_HELPERS_CACHE"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -36,10 +49,9 @@ def dicomdir_tests() -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_root(tmp_path_factory) -> Path:
-    """A 3-study sample dataset, written once per test session."""
-    from eda_helpers import make_sample_dataset
+def sample_root() -> Path:
+    """The 3-study sample dataset (seed 0) of ``find_dataset()``, written once per run
+    into the run's temporary cache and shared with the doctests and notebooks."""
+    from eda_helpers.rsna.dataset import _cached_sample
 
-    root = tmp_path_factory.mktemp("sample")
-    make_sample_dataset(root, n_studies=3, seed=0)
-    return root
+    return _cached_sample(3, 0)

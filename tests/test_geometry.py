@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from eda_helpers import geometry
 from eda_helpers.geometry import (
     duplicate_runs,
     irregular_steps,
@@ -122,3 +123,58 @@ def test_mean_step():
     np.testing.assert_allclose(mean_step([[0, 0, 0], [1, 1, 1], [2, 2, 4]]), [1, 1, 2])
     with pytest.raises(ValueError, match="need at least 2 slices for a step, got 1"):
         mean_step([[0, 0, 0]])
+
+
+# ------------------------------------------------------------------ stack facts
+
+
+def test_stack_facts_of_a_stack_with_a_duplicate_and_a_gap():
+    positions = [[0, 0, z] for z in (8.0, 0.0, 4.0, 4.0, 20.0)]
+    facts = geometry.stack_facts(positions, [1, 0, 0, 0, 1, 0], [1, 5, 3, 4, 2])
+    assert facts.plane == "axial"
+    assert facts.order.tolist() == [1, 2, 3, 0, 4]
+    assert facts.offsets.tolist() == [0.0, 4.0, 4.0, 8.0, 20.0]
+    assert facts.steps.tolist() == [4.0, 0.0, 4.0, 12.0]
+    assert [r.tolist() for r in facts.duplicate_runs] == [[1, 2]]
+    assert facts.starts.tolist() == [0, 1, 3, 4] and facts.distinct.tolist() == [0, 4, 8, 20]
+    assert facts.irregular.tolist() == [2]  # 12 mm against a median step of 4
+    assert facts.numbering == "mixed"
+
+
+@pytest.mark.parametrize(
+    ("numbers", "numbering"),
+    [
+        ([1, 2, 3, 4], "along normal"),
+        ([4, 3, 2, 1], "against normal"),
+        ([1, 3, 2, 4], "mixed"),
+        ([-1, -1, 7, -1], ""),  # one numbered slice says nothing about the direction
+    ],
+)
+def test_stack_facts_numbering(numbers, numbering):
+    positions = [[0, 0, 3.0 * k] for k in range(4)]
+    assert geometry.stack_facts(positions, [1, 0, 0, 0, 1, 0], numbers).numbering == numbering
+
+
+def test_stack_facts_use_the_shared_tolerances():
+    # Within POSITION_ATOL: one position (numbered 2 then 1 is still "along normal" by
+    # the lowest number); beyond it: two positions.
+    near = geometry.POSITION_ATOL / 2
+    facts = geometry.stack_facts(
+        [[0, 0, 0], [0, 0, near], [0, 0, 5]], [1, 0, 0, 0, 1, 0], [2, 1, 3]
+    )
+    assert len(facts.duplicate_runs) == 1 and facts.order.tolist() == [1, 0, 2]
+    far = geometry.POSITION_ATOL * 2
+    facts = geometry.stack_facts([[0, 0, 0], [0, 0, far], [0, 0, 5]], [1, 0, 0, 0, 1, 0], [1, 2, 3])
+    assert facts.duplicate_runs == [] and facts.numbering == "along normal"
+    assert geometry.stack_facts([[1, 2, 3]], [0, 1, 0, 0, 0, -1], [1]).plane == "sagittal"
+
+
+def test_stack_facts_refuse_bad_geometry():
+    with pytest.raises(
+        ValueError, match=r"positions: expected one ImagePositionPatient .* got shape \(2, 2\)"
+    ):
+        geometry.stack_facts([[0, 0], [0, 1]], [1, 0, 0, 0, 1, 0], [1, 2])
+    with pytest.raises(ValueError, match=r"orientation: the two direction cosines .* are parallel"):
+        geometry.stack_facts([[0, 0, 0]], [1, 0, 0, 1, 0, 0], [1])
+    with pytest.raises(ValueError, match=r"instance_numbers: expected one per offset \(2\), got 3"):
+        geometry.stack_facts([[0, 0, 0], [0, 0, 1]], [1, 0, 0, 0, 1, 0], [1, 2, 3])

@@ -106,8 +106,13 @@ NOT_RUNTIME = (
 
 
 def test_package_works_with_only_the_runtime_dependencies(tmp_path):
-    script = textwrap.dedent(
-        f"""
+    """The package and the README's snippet, as written, without any dev package.
+
+    One interpreter for both (each start imports PyTorch, seconds on a busy machine).
+    """
+    script = (
+        textwrap.dedent(
+            f"""
         import sys
         BLOCKED = {NOT_RUNTIME!r}
 
@@ -130,6 +135,8 @@ def test_package_works_with_only_the_runtime_dependencies(tmp_path):
             assert len(scan) == 3 and len(coords) == 25
         print("ok", len(eda_helpers.__all__))
         """
+        )
+        + _readme_snippet_check()
     )
     out = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "data")],
@@ -139,6 +146,7 @@ def test_package_works_with_only_the_runtime_dependencies(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+    assert out.stdout.splitlines()[-1] == "README snippet: ok", out.stdout
 
 
 def test_find_dataset_prefers_argument_then_environment(sample_root, tmp_path, monkeypatch):
@@ -175,3 +183,121 @@ def test_find_dataset_uses_kaggle_input_when_attached(sample_root, monkeypatch):
     monkeypatch.delenv(rsna.DATA_ENV, raising=False)
     monkeypatch.setattr(rsna.dataset, "KAGGLE_ROOT", sample_root)
     assert rsna.find_dataset() == rsna.DatasetLocation(sample_root, "kaggle")
+
+
+def test_a_cache_that_cannot_be_written_names_the_folder_and_the_variable(tmp_path, monkeypatch):
+    (tmp_path / "a_file").write_text("")
+    cache = tmp_path / "a_file" / "cache"
+    monkeypatch.setenv(rsna.CACHE_ENV, str(cache))
+    with pytest.raises(
+        NotADirectoryError,
+        match=r"\$EDA_HELPERS_CACHE: cannot write the sample dataset into .*a_file/cache "
+        r"\(Not a directory\); the cache must be a folder this user can write to: set "
+        r"EDA_HELPERS_CACHE to another folder \(or point EDA_HELPERS_DATA at a dataset\)",
+    ):
+        rsna.find_dataset(n_studies=1, seed=5)
+
+
+def test_a_read_only_cache_names_the_folder_not_the_work_folder(tmp_path, monkeypatch):
+    """As root, chmod does not stop writes: mkdtemp plays the refusal of a read-only
+    folder, so this proves the message (no internal folder named), not the OS check."""
+
+    def refuse(prefix="", dir=None):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}k3x9q1")
+
+    monkeypatch.setenv(rsna.CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr("eda_helpers.rsna.dataset.tempfile.mkdtemp", refuse)
+    with pytest.raises(PermissionError, match=r"set EDA_HELPERS_CACHE to another") as info:
+        rsna.find_dataset(n_studies=1, seed=5)
+    assert f"into {tmp_path} (Permission denied)" in str(info.value)
+    assert ".sample-" not in str(info.value) and info.value.__suppress_context__
+
+
+def test_find_dataset_checks_its_arguments(sample_root):
+    with pytest.raises(TypeError, match=r"root: expected a path \(str or os.PathLike\), got int"):
+        rsna.find_dataset(3)
+    with pytest.raises(ValueError, match=r"n_studies: expected an integer >= 1, got 0"):
+        rsna.find_dataset(sample_root, n_studies=0)
+
+
+HEAVY = ("torch", "matplotlib", "pandas", "ipywidgets", "pydicom")
+
+
+def _imported_after(code: str) -> list[str]:
+    """The heavy packages a fresh interpreter has imported after running ``code``."""
+    report = f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))"
+    probe = f"import sys\n{code}\n{report}"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True
+    )
+    return eval(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_eda_helpers_imports_no_heavy_library():
+    # (The names are there all the same, imported on first use: the other tests use them.)
+    assert _imported_after("import eda_helpers, eda_helpers.rsna") == []
+    # A submodule not imported yet is an attribute as after an eager import.
+    assert _imported_after("import eda_helpers as eh; eh.geometry.stack_facts") == []
+
+
+def test_help_and_sample_parse_their_arguments_before_importing_anything_heavy():
+    code = (
+        "from eda_helpers.__main__ import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['--help']) == 0 and main(['sample', '--help']) == 0\n"
+        "with contextlib.redirect_stderr(io.StringIO()):\n"
+        "    assert main(['sample', 'DIR', '--studies', '0']) == 2\n"
+    )
+    assert _imported_after(code) == []
+
+
+@pytest.mark.parametrize("package", ["eda_helpers", "eda_helpers.rsna"])
+def test_public_names_are_listed_and_resolve(package):
+    import importlib
+
+    module = importlib.import_module(package)
+    assert sorted(dir(module)) == sorted(
+        {*module.__all__, *(["__version__"] * (package == "eda_helpers"))}
+    )
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+    assert not {"np", "pd", "os", "shutil", "torch"} & set(dir(module))
+    with pytest.raises(AttributeError, match=rf"module '{package}' has no attribute 'nope'"):
+        module.nope  # noqa: B018
+
+
+def _readme_block(section: str) -> str:
+    """The first python code block after the README heading ``section``."""
+    text = (ROOT / "README.md").read_text()
+    after = text.split(f"\n## {section}\n", 1)[1]
+    m = re.search(r"```python\n(.*?)```", after, flags=re.S)
+    assert m, f"README: no python block under '## {section}'"
+    return m.group(1)
+
+
+def _readme_snippet_check() -> str:
+    """Code that runs the README's notebook snippet as written and checks what its last
+    line shows against the comment on that line."""
+    code = _readme_block("In a notebook")
+    placeholders = [ln for ln in code.splitlines() if "<" in ln.split("#")[0]]
+    assert not placeholders, f"README: placeholders to fill in: {placeholders}"
+    last = code.strip().splitlines()[-1]
+    shown = last.split("#", 1)[1].strip().removesuffix("...>")
+    # The sample comes from this run's cache (EDA_HELPERS_CACHE is inherited).
+    return (
+        f"\n# ---- the README snippet, as written\n{code}\n"
+        f"_shown = repr({last.split('#')[0].strip()})\n"
+        f"assert _shown.startswith({shown!r}), (_shown, {shown!r})\n"
+        f"print('README snippet: ok')\n"
+    )
+
+
+def test_the_run_caches_its_sample_in_a_temporary_folder(sample_root):
+    """Set by conftest before collection; the notebooks' kernels inherit the variable."""
+    import tempfile
+
+    cache = rsna.sample_cache_dir()
+    assert cache.is_relative_to(tempfile.gettempdir()) and "test-cache" in cache.name
+    assert sample_root.parent == cache
+    assert not cache.is_relative_to(Path.home() / ".cache")

@@ -139,9 +139,11 @@ def test_missing_file_and_bad_options(sample_root, tmp_path):
         rsna.read_labels(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"train_label_coordinates\.csv: no such file"):
         rsna.read_coordinates(tmp_path)
-    with pytest.raises(ValueError, match=r"split: expected 'train' or 'test', got 'valid'"):
+    with pytest.raises(
+        ValueError, match=r"split: expected one of 'train', 'test', got str 'valid'"
+    ):
         rsna.read_descriptions(sample_root, split="valid")
-    with pytest.raises(ValueError, match=r"form: expected 'wide' or 'long', got 'tall'"):
+    with pytest.raises(ValueError, match=r"form: expected one of 'wide', 'long', got str 'tall'"):
         rsna.read_labels(sample_root, form="tall")
 
 
@@ -249,7 +251,7 @@ def test_label_points_text_and_instances(coords):
     assert points[0].text == "L L1/L2" and points[5].text == "R L1/L2"
     canal = rsna.label_points(coords, "some/where/598367624")
     assert [p.text for p in canal] == ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
-    with pytest.raises(ValueError, match=r"series: expected a series_id .* got 'T2'"):
+    with pytest.raises(ValueError, match=r"series: expected an id .* got str 'T2'"):
         rsna.label_points(coords, "T2")
 
 
@@ -290,6 +292,10 @@ def test_locate_labels_warns_about_instances_in_no_volume(coords, series_stacks)
 def test_locate_labels_errors(coords, series_stacks):
     with pytest.raises(ValueError, match=r"volumes: expected a Volume or a non-empty list"):
         rsna.locate_labels(coords, [])
+    with pytest.raises(TypeError, match=r"volumes: expected a Volume or a list of Volumes .*str"):
+        rsna.locate_labels(coords, ["598367624"])
+    with pytest.raises(TypeError, match=r"volumes: expected a Volume .* got int"):
+        rsna.locate_labels(coords, 598367624)
     _, stacks = series_stacks[598367624]
     located = rsna.locate_labels(coords, stacks[0], series_id=598367624)
     assert len(located) == 5
@@ -438,7 +444,12 @@ def test_scan_on_a_dask_cluster_matches(sample_root, scan):
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            # One worker process is a real remote executor; a second would only add
+            # the start of one more interpreter. No fixed port: no dashboard.
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -494,11 +505,13 @@ def test_scan_lists_series_without_folder_and_folders_without_row(sample_root, t
 def test_scan_errors_and_warnings(sample_root, tmp_path):
     with pytest.raises(TypeError, match=r"executor: expected a concurrent\.futures\.Executor"):
         rsna.scan_dataset(sample_root, executor="dask", progress=False)
-    with pytest.raises(ValueError, match=r"max_workers: expected an integer >= 1 or None, got 0"):
+    with pytest.raises(ValueError, match=r"max_workers: expected an integer >= 1, got 0"):
         rsna.scan_dataset(sample_root, max_workers=0, progress=False)
     with pytest.raises(FileNotFoundError, match=r"root: .* has no train_images/ folder"):
         rsna.scan_dataset(tmp_path, progress=False)
-    with pytest.raises(ValueError, match=r"split: expected 'train' or 'test'"):
+    with pytest.raises(TypeError, match=r"max_workers: expected an integer, got str '2'"):
+        rsna.scan_dataset(sample_root, max_workers="2", progress=False)
+    with pytest.raises(ValueError, match=r"split: expected one of 'train', 'test'"):
         rsna.scan_dataset(sample_root, split="val", progress=False)
     (tmp_path / "train_images" / "scratch").mkdir(parents=True)
     with pytest.warns(UserWarning, match=r"skipped 1 folder\(s\) not named by a study or series"):
@@ -575,8 +588,16 @@ def test_coordinate_spellings_are_made_those_of_the_labels(sample_root, tmp_path
 def test_locate_labels_takes_the_series_id_as_text(coords, series_stacks):
     _, stacks = series_stacks[598367624]
     assert len(rsna.locate_labels(coords, stacks, series_id="598367624")) == 5
-    with pytest.raises(ValueError, match=r"series_id: expected a series_id .* got 'T2'"):
+    with pytest.raises(
+        ValueError,
+        match=r"series_id: expected an id \(an int or a string of digits\), got str 'T2'",
+    ):
         rsna.locate_labels(coords, stacks, series_id="T2")
+    with pytest.raises(TypeError, match=r"series_id: expected an id .* got float 5\.5"):
+        rsna.locate_labels(coords, stacks, series_id=5.5)
+    assert rsna.label_points(coords, "598367624") == rsna.label_points(coords, 598367624)
+    with pytest.raises(ValueError, match=r"series: expected an id .* got str 'T2'"):
+        rsna.label_points(coords, "T2")
 
 
 def _volume(numbers, names):
@@ -732,10 +753,13 @@ def test_scan_studies_option(sample_root):
     one = rsna.scan_dataset(sample_root, studies=1521327889, max_workers=1, progress=False)
     assert set(one["study_id"]) == {1521327889} and len(one) == 3
     with pytest.raises(
-        ValueError,
-        match=r"studies: expected study ids \(whole numbers such as 4003253\), got 1521327889\.5",
+        TypeError,
+        match=r"studies: expected an id \(an int or a string of digits\), got float "
+        r"1521327889\.5; pass one study id or a list of them",
     ):
         rsna.scan_dataset(sample_root, studies=[1521327889.5], progress=False)
+    with pytest.raises(ValueError, match=r"studies: expected an id .* got str 'L4'"):
+        rsna.scan_dataset(sample_root, studies="L4", progress=False)
     with pytest.warns(
         UserWarning,
         match=r"studies: 1 of the 2 study id\(s\) asked for are neither in train_images/ nor "
@@ -750,3 +774,123 @@ def test_scan_studies_option(sample_root):
 def test_default_pool_never_forks():
     """Forking a process with BLAS/OpenMP or kernel threads can leave a child stuck."""
     assert rsna.scan._mp_context().get_start_method() == "forkserver"
+
+
+# --------------------------------------------------------------------------- scan defaults
+
+
+class _NoPool:
+    """Stands for ProcessPoolExecutor where a test must see that none is started."""
+
+    def __init__(self, *args, **kwargs):
+        raise OSError("no process may be started here")
+
+
+def test_default_scan_of_a_small_dataset_runs_in_process(sample_root, scan, monkeypatch):
+    monkeypatch.setattr(rsna.scan, "ProcessPoolExecutor", _NoPool)
+    assert len(scan) < rsna.scan.POOL_MIN_SERIES
+    pd.testing.assert_frame_equal(rsna.scan_dataset(sample_root, progress=False), scan)
+    # Above the threshold the default is a pool, and a pool that cannot start is an
+    # error naming the executor, not a bare OSError.
+    monkeypatch.setattr(rsna.scan, "POOL_MIN_SERIES", 2)
+    monkeypatch.setattr(rsna.scan, "default_workers", lambda: 2)
+    with pytest.raises(
+        RuntimeError,
+        match=r"executor: the task scanning 1 series from .* failed in _NoPool "
+        r"\(OSError: no process may be started here\)",
+    ):
+        rsna.scan_dataset(sample_root, progress=False)
+
+
+class _RefusingExecutor(ThreadPoolExecutor):
+    """An executor whose submit itself fails (as a shut-down pool's does)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        raise RuntimeError("cannot schedule new futures after shutdown")
+
+
+def test_a_failing_submit_is_wrapped(sample_root):
+    with (
+        _RefusingExecutor() as refusing,
+        pytest.raises(
+            RuntimeError,
+            match=r"executor: the task scanning 1 series from .*1521327889/\d+ failed in "
+            r"_RefusingExecutor \(RuntimeError: cannot schedule new futures after shutdown\)"
+            r"; its workers must be able to import eda_helpers",
+        ),
+    ):
+        rsna.scan_dataset(sample_root, studies=1521327889, executor=refusing, progress=False)
+
+
+def test_a_script_without_main_guard_is_told_to_add_one(sample_root, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "survey.py"
+    script.write_text(
+        "import sys\n"
+        "from eda_helpers import rsna\n"
+        "rsna.scan_dataset(sys.argv[1], max_workers=2, progress=False)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script), str(sample_root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last == rsna.scan._MAIN_GUARD, out.stderr[-2000:]
+    assert "BrokenProcessPool" in out.stderr
+
+
+def test_scan_workers_start_without_torch_or_pandas():
+    probe = "sorted({m.split('.')[0] for m in __import__('sys').modules} & %r)"
+    heavy = {"torch", "pandas", "matplotlib", "ipywidgets", "tqdm"}
+    with ProcessPoolExecutor(max_workers=1, mp_context=rsna.scan._mp_context()) as pool:
+        assert pool.submit(eval, probe % (heavy,)).result(timeout=120) == []
+        # The module the tasks run in is there, preloaded by the forkserver.
+        assert pool.submit(eval, "'eda_helpers.rsna.scan' in __import__('sys').modules").result()
+
+
+def test_tables_passed_in_are_checked(coords, series_stacks):
+    with pytest.raises(TypeError, match=r"coordinates: expected a pandas DataFrame, got dict"):
+        rsna.label_points({"series_id": [1]}, 1)
+    with pytest.raises(
+        ValueError,
+        match=r"coordinates: expected a table with the columns series_id, instance_number, "
+        r"condition, level, x, y, got one without x, y; pass the table of read_coordinates",
+    ):
+        rsna.locate_labels(coords.drop(columns=["x", "y"]), series_stacks[598367624][1])
+    with pytest.raises(ValueError, match=r"descriptions: expected a table .* without series_id"):
+        rsna.find_series("data", 1, "Axial T2", descriptions=pd.DataFrame({"study_id": [1]}))
+
+
+def test_find_series_takes_the_study_id_as_text(sample_root):
+    as_int = rsna.find_series(sample_root, 1521327889, "Axial T2")
+    assert rsna.find_series(sample_root, "1521327889", "Axial T2") == as_int
+    assert rsna.find_series(sample_root, np.int64(1521327889), "Axial T2") == as_int
+    with pytest.raises(ValueError, match=r"study_id: 42 is not in .* \(e\.g\. 1521327889, "):
+        rsna.find_series(sample_root, "42", "Axial T2")
+    with pytest.raises(TypeError, match=r"study_id: expected an id .* got float 1\.5"):
+        rsna.find_series(sample_root, 1.5, "Axial T2")
+
+
+def test_list_series_lists_every_series_with_its_folder(sample_root, tmp_path):
+    series = rsna.list_series(sample_root)
+    table = rsna.read_descriptions(sample_root)
+    assert series.columns.tolist() == [*rsna.DESCRIPTION_COLUMNS, "path", "n_files"]
+    pd.testing.assert_frame_equal(series[list(rsna.DESCRIPTION_COLUMNS)], table)
+    for row in series.itertuples():
+        assert row.path == sample_root / "train_images" / str(row.study_id) / str(row.series_id)
+        assert row.n_files == len(list(row.path.iterdir()))
+    assert series["n_files"].dtype == np.int64
+    # A series of the file without a folder has no files; hidden files are not counted.
+    root = _copy_root(sample_root, tmp_path, "train_series_descriptions.csv")
+    first = root / "train_images" / str(table["study_id"][0]) / str(table["series_id"][0])
+    first.mkdir(parents=True)
+    (first / ".DS_Store").write_text("")
+    (first / "1.dcm").write_bytes(b"")
+    counts = rsna.list_series(root)["n_files"].tolist()
+    assert counts == [1] + [0] * (len(table) - 1)

@@ -547,6 +547,34 @@ def test_a_failed_run_leaves_no_dataset_behind(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_root_that_cannot_be_made_is_named(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    target = tmp_path / "a_file" / "data"
+    with pytest.raises(
+        NotADirectoryError,
+        match=r"root: cannot write the sample dataset into .*a_file/data \(Not a directory\); "
+        r"it needs a folder this user can create and write to: pass another folder",
+    ):
+        make_sample_dataset(target, n_studies=1)
+
+
+def test_a_read_only_root_is_named_not_the_work_folder(tmp_path, monkeypatch):
+    """As root, chmod does not stop writes: the refusal the OS gives a read-only folder
+    is played by mkdtemp, so this proves the message, not the permission check."""
+
+    def refuse(prefix="", dir=None):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}k3x9q1")
+
+    monkeypatch.setattr("eda_helpers.sample.writer.tempfile.mkdtemp", refuse)
+    with pytest.raises(PermissionError) as info:
+        make_sample_dataset(tmp_path, n_studies=1)
+    assert str(info.value) == (
+        f"[Errno 13] root: cannot write the sample dataset into {tmp_path} (Permission "
+        f"denied); it needs a folder this user can create and write to: pass another folder"
+    )
+    assert ".sample-" not in str(info.value) and info.value.__suppress_context__
+
+
 # ------------------------------------------------------------ command line
 
 
@@ -567,6 +595,7 @@ def test_cli_reports_a_folder_it_cannot_make(tmp_path, capsys):
     assert main(["sample", str(target), "--studies", "1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("eda_helpers sample: error: ") and "Not a directory" in err
+    assert "pass another folder" in err and str(target) in err
     assert "Traceback" not in err
 
 

@@ -13,38 +13,79 @@ The data lives in ``train_images/<study_id>/<series_id>/`` beside
   headers, with its quirks).
 
 The competition's spellings (conditions, levels, grades, series descriptions) are in
-:mod:`eda_helpers.vocabulary` and re-exported here.
+:mod:`eda_helpers.vocabulary` and re-exported here. The names are imported on first
+use: a worker process of the scan imports :mod:`~eda_helpers.rsna.scan` without pandas
+or the label code.
 """
 
-from ..vocabulary import (
-    CONDITIONS,
-    LABELLED_ON,
-    LEVELS,
-    SERIES_DESCRIPTIONS,
-    SEVERITIES,
-    condition_name,
-    level_name,
-)
-from .dataset import (
-    CACHE_ENV,
-    DATA_ENV,
-    KAGGLE_ROOT,
-    DatasetLocation,
-    find_dataset,
-    sample_cache_dir,
-)
-from .labels import label_points, locate_labels
-from .scan import SCAN_COLUMNS, default_workers, scan_dataset
-from .tables import (
-    COORDINATE_COLUMNS,
-    DESCRIPTION_COLUMNS,
-    LABEL_COLUMNS,
-    SEVERITY,
-    find_series,
-    read_coordinates,
-    read_descriptions,
-    read_labels,
-)
+from typing import TYPE_CHECKING
+
+from .. import vocabulary
+from .._lazy import attach
+
+if TYPE_CHECKING:
+    from ..vocabulary import (
+        CONDITIONS,
+        LABELLED_ON,
+        LEVELS,
+        SERIES_DESCRIPTIONS,
+        SEVERITIES,
+        condition_name,
+        level_name,
+    )
+    from .dataset import (
+        CACHE_ENV,
+        DATA_ENV,
+        KAGGLE_ROOT,
+        DatasetLocation,
+        find_dataset,
+        sample_cache_dir,
+    )
+    from .labels import label_points, locate_labels
+    from .scan import SCAN_COLUMNS, default_workers, scan_dataset
+    from .tables import (
+        COORDINATE_COLUMNS,
+        DESCRIPTION_COLUMNS,
+        LABEL_COLUMNS,
+        SEVERITY,
+        find_series,
+        list_series,
+        read_coordinates,
+        read_descriptions,
+        read_labels,
+    )
+
+_WHERE = {
+    # The competition's spellings, re-exported (the module is small and light).
+    **dict.fromkeys(vocabulary.__all__, "..vocabulary"),
+    **dict.fromkeys(
+        (
+            "CACHE_ENV",
+            "DATA_ENV",
+            "KAGGLE_ROOT",
+            "DatasetLocation",
+            "find_dataset",
+            "sample_cache_dir",
+        ),
+        ".dataset",
+    ),
+    **dict.fromkeys(("label_points", "locate_labels"), ".labels"),
+    **dict.fromkeys(("SCAN_COLUMNS", "default_workers", "scan_dataset"), ".scan"),
+    **dict.fromkeys(
+        (
+            "COORDINATE_COLUMNS",
+            "DESCRIPTION_COLUMNS",
+            "LABEL_COLUMNS",
+            "SEVERITY",
+            "find_series",
+            "list_series",
+            "read_coordinates",
+            "read_descriptions",
+            "read_labels",
+        ),
+        ".tables",
+    ),
+}
 
 __all__ = [
     "CACHE_ENV",
@@ -67,6 +108,7 @@ __all__ = [
     "find_series",
     "label_points",
     "level_name",
+    "list_series",
     "locate_labels",
     "read_coordinates",
     "read_descriptions",
@@ -74,3 +116,5 @@ __all__ = [
     "sample_cache_dir",
     "scan_dataset",
 ]
+
+__getattr__, __dir__ = attach(__name__, _WHERE)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .. import _checks
+
 DATA_ENV = "EDA_HELPERS_DATA"
 """Environment variable naming the root of a dataset in the competition's layout."""
 
@@ -101,9 +103,17 @@ def find_dataset(
     FileNotFoundError
         If ``root`` or ``$EDA_HELPERS_DATA`` names a folder without the competition's
         layout (an explicit choice that is wrong is an error, not a silent fallback).
+    OSError
+        If the sample is needed and the cache folder cannot be written to; the message
+        names the folder and ``$EDA_HELPERS_CACHE``.
+    TypeError, ValueError
+        If ``root`` is not a path, or ``n_studies`` / ``seed`` not integers >= 1 / >= 0.
     """
+    n_studies = _checks.integer("n_studies", n_studies, minimum=1)
+    seed = _checks.integer("seed", seed, minimum=0)
     if root is not None:
-        return DatasetLocation(_check_layout(Path(root).expanduser(), "root"), "argument")
+        path = _checks.path("root", root).expanduser()
+        return DatasetLocation(_check_layout(path, "root"), "argument")
     if os.environ.get(DATA_ENV):
         path = Path(os.environ[DATA_ENV]).expanduser()
         return DatasetLocation(_check_layout(path, f"${DATA_ENV}"), "environment")
@@ -119,10 +129,20 @@ def _cached_sample(n_studies: int, seed: int) -> Path:
     final = cache / f"sample-v{SAMPLE_FORMAT}-{n_studies}studies-seed{seed}"
     if (final / "train_series_descriptions.csv").exists():
         return final
-    cache.mkdir(parents=True, exist_ok=True)
-    # Written beside its final place and renamed: a run cut short leaves no dataset
-    # that looks complete, and two notebooks starting at once do not mix their files.
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=cache))
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        # Written beside its final place and renamed: a run cut short leaves no dataset
+        # that looks complete, and two notebooks starting at once do not mix their files.
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=cache))
+    except OSError as exc:
+        where = f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the sample cache"
+        raise type(exc)(
+            exc.errno,
+            f"{where}: cannot write the sample dataset into {cache} "
+            f"({exc.strerror or type(exc).__name__}); the cache must be a folder this user "
+            f"can write to: set {CACHE_ENV} to another folder (or point {DATA_ENV} at a "
+            f"dataset)",
+        ) from None
     try:
         make_sample_dataset(tmp, n_studies=n_studies, seed=seed)
         try:

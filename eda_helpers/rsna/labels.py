@@ -9,27 +9,13 @@ on.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from .. import _checks
 from ..volume import Point, Volume
-
-
-def _series_id(series: int | str | os.PathLike[str], name: str = "series") -> int:
-    if isinstance(series, int | np.integer) and not isinstance(series, bool):
-        return int(series)
-    if isinstance(series, str | os.PathLike):
-        text = Path(os.fspath(series)).name
-        if text.isdigit():
-            return int(text)
-    raise ValueError(
-        f"{name}: expected a series_id (int) or a series folder named by its series_id, "
-        f"got {series!r}"
-    )
 
 
 def _point_text(condition: str, level: str) -> str:
@@ -60,8 +46,12 @@ def label_points(coordinates: pd.DataFrame, series: int | str | os.PathLike[str]
 
     Raises
     ------
+    TypeError
+        If ``series`` is neither an int nor a string or path, or ``coordinates`` not a
+        DataFrame.
     ValueError
-        If ``series`` is neither a series_id nor a folder named by one.
+        If ``series`` is neither a series_id nor a folder named by one, or
+        ``coordinates`` lacks one of its columns.
 
     Examples
     --------
@@ -72,7 +62,8 @@ def label_points(coordinates: pd.DataFrame, series: int | str | os.PathLike[str]
     >>> [(p.instance_number, p.text) for p in label_points(coords, 7)]
     [(3, 'L4/L5'), (5, 'L L5/S1')]
     """
-    sid = _series_id(series)
+    _coordinates(coordinates)
+    sid = _checks.identifier("series", series)
     rows = coordinates[coordinates["series_id"] == sid]
     return [
         Point(int(n), float(x), float(y), _point_text(str(c), str(lv)))
@@ -87,11 +78,29 @@ def label_points(coordinates: pd.DataFrame, series: int | str | os.PathLike[str]
     ]
 
 
+_USED = ("series_id", "instance_number", "condition", "level", "x", "y")
+
+
+def _coordinates(coordinates: object) -> pd.DataFrame:
+    return _checks.table("coordinates", coordinates, _USED, made_by="read_coordinates")
+
+
+def _volumes(volumes: object) -> list[Volume]:
+    items = list(volumes) if isinstance(volumes, Sequence | tuple) else None
+    if items is None or not all(isinstance(v, Volume) for v in items):
+        shown = volumes if items is None else next(v for v in items if not isinstance(v, Volume))
+        raise TypeError(
+            f"volumes: expected a Volume or a list of Volumes (read_series or read_stacks), "
+            f"got {type(shown).__name__}"
+        )
+    return items
+
+
 def locate_labels(
     coordinates: pd.DataFrame,
     volumes: Volume | Sequence[Volume],
     *,
-    series_id: int | None = None,
+    series_id: int | str | None = None,
 ) -> pd.DataFrame:
     """The label coordinates of a series, placed on the slices of its Volume(s).
 
@@ -120,6 +129,9 @@ def locate_labels(
 
     Raises
     ------
+    TypeError
+        If ``volumes`` holds something other than Volumes, ``series_id`` is neither an
+        int nor a string, or ``coordinates`` is not a DataFrame.
     ValueError
         If ``volumes`` is empty, or ``series_id`` is not given and the folder's name is
         not a number, or ``series_id`` is not a whole number.
@@ -145,7 +157,8 @@ def locate_labels(
     >>> located[["instance_number", "stack", "slice_index", "text"]].values.tolist()
     [[6, 1, 2, 'R L5/S1']]
     """
-    stacks = [volumes] if isinstance(volumes, Volume) else list(volumes)
+    _coordinates(coordinates)
+    stacks = [volumes] if isinstance(volumes, Volume) else list(_volumes(volumes))
     if not stacks:
         raise ValueError("volumes: expected a Volume or a non-empty list of Volumes, got none")
     if series_id is None:
@@ -156,7 +169,7 @@ def locate_labels(
                 f"series_id; pass series_id="
             )
         series_id = int(folder.name)
-    series_id = _series_id(series_id, "series_id")
+    series_id = _checks.identifier("series_id", series_id)
     where: dict[int, list[tuple[int, int]]] = {}
     for k, v in enumerate(stacks):
         for i, n in enumerate(v.instance_numbers):
@@ -181,21 +194,17 @@ def locate_labels(
     lost = sorted({int(n) for n, f in zip(rows["instance_number"], found, strict=True) if not f})
     lost = [n for n in lost if n not in ambiguous]
     if lost:
-        warnings.warn(
+        _checks.warn(
             f"coordinates: {len(lost)} labelled instance number(s) of series {series_id} "
             f"({', '.join(map(str, lost[:10]))}) are in none of the {len(stacks)} "
             f"Volume(s); their stack and slice_index are <NA>",
-            UserWarning,
-            stacklevel=2,
         )
     if ambiguous:
         shown = sorted(ambiguous)
-        warnings.warn(
+        _checks.warn(
             f"coordinates: {len(shown)} labelled instance number(s) of series {series_id} "
             f"({', '.join(map(str, shown[:10]))}) are held by several slices of the "
             f"{len(stacks)} Volume(s), and no file name tells them apart; their stack and "
             f"slice_index are <NA>; pass only the Volume the labels belong to",
-            UserWarning,
-            stacklevel=2,
         )
     return rows

@@ -11,19 +11,24 @@ import itertools
 import multiprocessing
 import multiprocessing.context
 import os
-import warnings
+import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from tqdm.auto import tqdm
 
-from .. import geometry
-from ..io import read_headers
-from .tables import Split, _check_split, _csv_name, _path, read_descriptions
+from .. import _checks, geometry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .tables import Split
+
+# The worker processes import this module to run _scan_chunk: it imports only numpy and
+# the package's light modules at the top, and pandas, tqdm and the reader where they
+# are used, so that a worker starts without them.
 
 SCAN_COLUMNS = (
     "study_id",
@@ -51,6 +56,18 @@ SCAN_COLUMNS = (
 
 _STEP_DECIMALS = 4
 
+POOL_MIN_SERIES = 1000
+"""Series below which the default scan runs in this process: a pool of worker processes
+takes seconds to start (each worker imports the reader), more than scanning this many
+series takes in one process. ``benchmarks/bench_scan.py`` measures the break-even size:
+540 to 900 series on 2 busy CPUs; the competition's 6,300 series are well above."""
+
+_MAIN_GUARD = (
+    'In a script, put the code that calls scan_dataset under `if __name__ == "__main__":` '
+    "(the worker processes import the script again), or pass max_workers=1 to scan in "
+    "this process."
+)
+
 
 def _natural(path: Path) -> tuple[int, int, str]:
     stem = path.stem
@@ -67,44 +84,25 @@ def _hidden(path: Path) -> bool:
 
 
 def _stack_facts(stack: Sequence[Any]) -> dict[str, Any]:
-    """Orientation, steps and numbering of one stack of header records."""
+    """The scan's view of :func:`eda_helpers.geometry.stack_facts` for one stack."""
     facts: dict[str, Any] = {"plane": "unknown", "steps": [], "order": "", "duplicates": 0}
     if any(h.position is None or h.orientation is None for h in stack):
         facts["missing"] = True
         return facts
     try:
-        facts["plane"] = geometry.plane_name(stack[0].orientation)
+        found = geometry.stack_facts(
+            [h.position for h in stack],
+            stack[0].orientation,
+            [-1 if h.instance is None else h.instance for h in stack],
+        )
     except ValueError:  # cosines that are parallel (or zero) define no plane
         facts["degenerate"] = True
         return facts
-    if len(stack) < 2:
-        return facts
-    inst = np.array([-1 if h.instance is None else h.instance for h in stack])
-    offsets = geometry.slice_offsets([h.position for h in stack], stack[0].orientation)
-    order = geometry.slice_order(offsets, inst)
-    off = offsets[order]
-    steps = np.diff(off)
-    facts["steps"] = [round(float(s), _STEP_DECIMALS) for s in steps]
-    facts["duplicates"] = sum(len(r) - 1 for r in geometry.duplicate_runs(off))
-    facts["irregular"] = bool(geometry.irregular_steps(off[np.r_[True, steps > 0.01]]).size)
-    # The numbering is judged from one distinct position to the next, by the lowest
-    # and the highest number at each: slices sharing a position (sorted by number)
-    # and slices without InstanceNumber say nothing about its direction.
-    known = inst[order] >= 0
-    numbers = inst[order][known]
-    position = np.cumsum(np.r_[True, steps > 0.01])[known]
-    starts = np.flatnonzero(np.r_[True, np.diff(position) != 0])
-    if starts.size < 2:
-        return facts
-    rising = np.diff(
-        np.c_[np.minimum.reduceat(numbers, starts), np.maximum.reduceat(numbers, starts)], axis=0
-    )
-    if np.all(rising > 0):
-        facts["order"] = "along normal"
-    elif np.all(rising < 0):
-        facts["order"] = "against normal"
-    else:
-        facts["order"] = "mixed"
+    facts["plane"] = found.plane
+    facts["steps"] = [round(float(s), _STEP_DECIMALS) for s in found.steps]
+    facts["duplicates"] = sum(len(r) - 1 for r in found.duplicate_runs)
+    facts["irregular"] = bool(found.irregular.size)
+    facts["order"] = found.numbering
     return facts
 
 
@@ -120,42 +118,27 @@ def _missing_numbers(distinct: Sequence[int], most: int) -> list[int]:
     return out
 
 
-def _scan_series(folder: Path) -> dict[str, Any]:
-    """One row of the scan (without ids and description) from the headers of a folder."""
-    # A broken symbolic link is kept, to be reported as unreadable.
-    files = sorted(
-        (p for p in folder.iterdir() if not _hidden(p) and (p.is_file() or not p.exists())),
-        key=_natural,
-    )
-    stacks, bad = read_headers(files)
-    headers = [h for s in stacks for h in s]
-    facts = [_stack_facts(s) for s in stacks]
+def _instance_notes(inst: list[int], n_headers: int) -> tuple[int, list[str]]:
+    """Numbers missing between the first and last InstanceNumber, and notes on them."""
     notes: list[str] = []
-
-    inst = sorted(h.instance for h in headers if h.instance is not None)
-    first = inst[0] if inst else None
-    last = inst[-1] if inst else None
     distinct = sorted(set(inst))
-    gaps = (last - first + 1 - len(distinct)) if inst else 0
-    if not files:
-        notes.append("empty folder")
-    elif not headers:
-        notes.append("no readable image")
-    if len(stacks) > 1:
-        notes.append(f"{len(stacks)} stacks")
-    uids = {h.series_uid for h in headers}
-    if len(uids) > 1:
-        notes.append(f"{len(uids)} SeriesInstanceUIDs")
-    if first is not None and first != 1:
-        notes.append(f"instances start at {first}")
+    gaps = (inst[-1] - inst[0] + 1 - len(distinct)) if inst else 0
+    if inst and inst[0] != 1:
+        notes.append(f"instances start at {inst[0]}")
     if gaps:
         missing = _missing_numbers(distinct, 5)
         shown = ", ".join(map(str, missing)) + (", ..." if gaps > 5 else "")
         notes.append(f"{gaps} instance number(s) missing ({shown})")
     if len(inst) != len(distinct):
         notes.append(f"{len(inst) - len(distinct)} duplicate instance number(s)")
-    if len(inst) != len(headers):
-        notes.append(f"{len(headers) - len(inst)} file(s) without InstanceNumber")
+    if len(inst) != n_headers:
+        notes.append(f"{n_headers - len(inst)} file(s) without InstanceNumber")
+    return gaps, notes
+
+
+def _stack_notes(facts: Sequence[dict[str, Any]]) -> list[str]:
+    """Notes on the geometry of the stacks, from :func:`_stack_facts`."""
+    notes = []
     orders = [f["order"] for f in facts]
     if "against normal" in orders:
         notes.append("numbered against the slice normal")
@@ -170,20 +153,44 @@ def _scan_series(folder: Path) -> dict[str, Any]:
         notes.append(f"{duplicates} duplicate slice position(s)")
     if any(f.get("irregular") for f in facts):
         notes.append("irregular slice steps")
+    return notes
+
+
+def _scan_series(folder: Path) -> dict[str, Any]:
+    """One row of the scan (without ids and description) from the headers of a folder."""
+    from ..io import read_headers
+
+    # A broken symbolic link is kept, to be reported as unreadable.
+    files = sorted(
+        (p for p in folder.iterdir() if not _hidden(p) and (p.is_file() or not p.exists())),
+        key=_natural,
+    )
+    stacks, bad = read_headers(files)
+    headers = [h for s in stacks for h in s]
+    facts = [_stack_facts(s) for s in stacks]
+    inst = sorted(h.instance for h in headers if h.instance is not None)
     sizes = sorted({(h.rows, h.cols) for h in headers})
-    if len(sizes) > 1:
-        notes.append("several slice sizes")
     spacings = sorted(
         {tuple(round(v, 4) for v in h.pixel_spacing) for h in headers if h.pixel_spacing}
     )
-    if len(spacings) > 1:
-        notes.append("several pixel spacings")
-    if any(h.pixel_spacing is None for h in headers):
-        notes.append("PixelSpacing missing")
-    if bad:
-        notes.append(f"{len(bad)} unreadable file(s): {bad[0][1]}")
+    uids = {h.series_uid for h in headers}
+
+    notes = []
+    if not files:
+        notes.append("empty folder")
+    elif not headers:
+        notes.append("no readable image")
+    notes += [f"{len(stacks)} stacks"] if len(stacks) > 1 else []
+    notes += [f"{len(uids)} SeriesInstanceUIDs"] if len(uids) > 1 else []
+    gaps, instance_notes = _instance_notes(inst, len(headers))
+    notes += instance_notes + _stack_notes(facts)
+    notes += ["several slice sizes"] if len(sizes) > 1 else []
+    notes += ["several pixel spacings"] if len(spacings) > 1 else []
+    notes += ["PixelSpacing missing"] if any(h.pixel_spacing is None for h in headers) else []
+    notes += [f"{len(bad)} unreadable file(s): {bad[0][1]}"] if bad else []
 
     steps = [abs(s) for f in facts for s in f["steps"]]
+    orders = [f["order"] for f in facts]
     return {
         "n_files": len(files),
         "n_stacks": len(stacks),
@@ -193,8 +200,8 @@ def _scan_series(folder: Path) -> dict[str, Any]:
         "slice_step_max": max(steps) if steps else float("nan"),
         "orientation": _joined(f["plane"] for f in facts),
         "transfer_syntax": _joined(h.transfer_syntax.name for h in headers),
-        "first_instance": first,
-        "last_instance": last,
+        "first_instance": inst[0] if inst else None,
+        "last_instance": inst[-1] if inst else None,
         "instance_gaps": gaps,
         "instance_order": _joined(orders),
         "order_disagrees": any(o in ("against normal", "mixed") for o in orders),
@@ -261,73 +268,105 @@ def default_workers() -> int:
     return max(1, min(32, n))
 
 
+def _main_is_a_script() -> bool:
+    """True when ``__main__`` is a script file, which worker processes import again."""
+    main = sys.modules.get("__main__")
+    return bool(getattr(main, "__file__", None)) and not hasattr(sys, "ps1")
+
+
+def _importing_main() -> bool:
+    """True in a worker process that is importing the parent's main module."""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+def _pool_failure(pool: type[Executor], exc: BaseException, what: str) -> RuntimeError:
+    """The error for an executor that failed, ending with what to do about it."""
+    failed = (
+        f"executor: {what} failed in {pool.__name__} "
+        f"({type(exc).__name__}: {' '.join(str(exc).split()) or 'no message'})"
+    )
+    if issubclass(pool, ProcessPoolExecutor) and _main_is_a_script():
+        # A script without a main guard is the usual cause: the last line says so.
+        return RuntimeError(
+            f"{failed}; the worker processes stopped (or have too little memory).\n{_MAIN_GUARD}"
+        )
+    return RuntimeError(
+        f"{failed}; its workers must be able to import eda_helpers (install it where they "
+        f"run) and have memory to spare. Pass max_workers=1 to scan in this process."
+    )
+
+
+def _run_in_process(chunks: list[list[str]], bar: Any) -> list[list[dict[str, Any]]]:
+    results = []
+    for chunk in chunks:
+        results.append(_scan_chunk(chunk))
+        if bar is not None:
+            bar.update(len(chunk))
+    return results
+
+
 def _run_chunks(
     chunks: list[list[str]],
     *,
     executor: Executor | None,
-    max_workers: int | None,
+    workers: int,
     progress: bool,
     total: int,
 ) -> list[list[dict[str, Any]]]:
-    results: list[list[dict[str, Any]] | None] = [None] * len(chunks)
     # No tqdm object at all without a bar: even a disabled one starts tqdm's monitor thread.
-    bar_context = (
-        tqdm(total=total, desc="scan", unit="series") if progress else contextlib.nullcontext()
-    )
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar_context: Any = tqdm(total=total, desc="scan", unit="series")
+    else:
+        bar_context = contextlib.nullcontext()
     with bar_context as bar:
-        workers = default_workers() if max_workers is None else max_workers
         if executor is None and (workers == 1 or len(chunks) <= 1):
-            for k, chunk in enumerate(chunks):
-                results[k] = _scan_chunk(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-            return results  # type: ignore[return-value]
+            return _run_in_process(chunks, bar)
+        results: list[list[dict[str, Any]] | None] = [None] * len(chunks)
         pool = executor
-        if pool is None:
-            pool = ProcessPoolExecutor(
-                max_workers=min(workers, len(chunks)), mp_context=_mp_context()
-            )
         futures: dict[Future[list[dict[str, Any]]], int] = {}
+        k = 0
         try:
+            if pool is None:
+                pool = ProcessPoolExecutor(
+                    max_workers=min(workers, len(chunks)), mp_context=_mp_context()
+                )
             for k, chunk in enumerate(chunks):
                 futures[pool.submit(_scan_chunk, chunk)] = k
             for fut in as_completed(futures):
                 k = futures[fut]
-                try:
-                    results[k] = fut.result()
-                except Exception as exc:
-                    # _scan_chunk turns the failure of a series into a row, so this is
-                    # the executor failing: a worker killed, or one that lacks the package.
-                    raise RuntimeError(
-                        f"executor: the task scanning {len(chunks[k])} series from "
-                        f"{chunks[k][0]} failed in {type(pool).__name__} "
-                        f"({type(exc).__name__}: {' '.join(str(exc).split())}); its workers "
-                        f"must be able to import eda_helpers (install it where they run) and "
-                        f"have memory to spare. Pass max_workers=1 to scan in this process."
-                    ) from exc
+                results[k] = fut.result()
                 if bar is not None:
                     bar.update(len(chunks[k]))
+        except Exception as exc:
+            # _scan_chunk turns the failure of a series into a row, so this is the
+            # executor failing: a worker killed, one that lacks the package, or a
+            # script whose workers cannot import it.
+            what = f"the task scanning {len(chunks[k])} series from {chunks[k][0]}"
+            used = ProcessPoolExecutor if pool is None else type(pool)
+            raise _pool_failure(used, exc, what) from exc
         finally:
             for fut in futures:
                 fut.cancel()
-            if executor is None:
+            if executor is None and pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
     return results  # type: ignore[return-value]
 
 
-def _study_ids(studies: int | Iterable[int]) -> set[int]:
-    items = [studies] if isinstance(studies, int | np.integer | str) else list(studies)
+def _study_ids(studies: object) -> set[int]:
+    if isinstance(studies, int | np.integer | str | os.PathLike):
+        items: list[object] = [studies]
+    elif isinstance(studies, Iterable):
+        items = list(studies)
+    else:
+        items = [studies]
     ids = set()
     for s in items:
-        if isinstance(s, int | np.integer) and not isinstance(s, bool):
-            ids.add(int(s))
-        elif isinstance(s, str) and s.strip().isdigit():
-            ids.add(int(s))
-        else:
-            raise ValueError(
-                f"studies: expected study ids (whole numbers such as 4003253), got {s!r}; "
-                f"pass one id or a list of them"
-            )
+        try:
+            ids.add(_checks.identifier("studies", s))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{exc}; pass one study id or a list of them") from None
     return ids
 
 
@@ -354,8 +393,8 @@ def scan_dataset(
     split : {"train", "test"}
         Scan ``train_images/`` (descriptions from ``train_series_descriptions.csv``) or
         ``test_images/``.
-    studies : int or iterable of int, optional
-        Scan only this study id, or these.
+    studies : int, str or iterable of them, optional
+        Scan only this study id, or these (ints or strings of digits).
     executor : concurrent.futures.Executor, optional
         Where the work runs, one task per chunk of series. By default a
         ``ProcessPoolExecutor`` of ``max_workers`` processes, created and shut down by
@@ -365,8 +404,10 @@ def scan_dataset(
         given and left running, such as a Dask cluster's ``client.get_executor()``.
         The table does not depend on the executor.
     max_workers : int, optional
-        Processes of the default executor; by default :func:`default_workers`. 1 scans
-        in this process, without a pool.
+        Processes of the default executor. By default: none (the scan runs in this
+        process) for fewer than :data:`POOL_MIN_SERIES` series, where a pool would take
+        longer to start than the scan takes, else :func:`default_workers`. 1 always
+        scans in this process, without a pool.
     progress : bool, default True
         Show a ``tqdm.auto`` progress bar over the series.
 
@@ -407,11 +448,13 @@ def scan_dataset(
         If ``split`` is unknown, ``max_workers < 1``, a study id is not a whole number,
         or the descriptions file has a missing column.
     TypeError
-        If ``executor`` is not a ``concurrent.futures.Executor``.
+        If ``executor`` is not a ``concurrent.futures.Executor``, ``max_workers`` not an
+        integer, or a study id neither an int nor a string.
     RuntimeError
-        If the executor fails to run a task (a worker killed, or workers that cannot
-        import eda_helpers). A series that cannot be scanned does not raise: its row
-        says "scan failed (...)" in ``notes``.
+        If the executor fails to start or to run a task (a worker killed, workers that
+        cannot import eda_helpers, a script without a main guard: see Notes). A series
+        that cannot be scanned does not raise: its row says "scan failed (...)" in
+        ``notes``.
 
     Warns
     -----
@@ -423,23 +466,27 @@ def scan_dataset(
     Notes
     -----
     The workers of the default executor are started by a forkserver, which, like
-    spawn, imports the main module again: in a
-    script, call ``scan_dataset`` under ``if __name__ == "__main__":``. A notebook
-    needs nothing of the kind.
+    spawn, imports the main module again: in a script, call ``scan_dataset`` under
+    ``if __name__ == "__main__":`` (the error says so when a script lacks it). A
+    notebook needs nothing of the kind. The workers import only this module at first
+    (no pandas, no plotting).
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     scan = scan_dataset(root, max_workers=1, progress=False)
+    >>> from eda_helpers.rsna import find_dataset
+    >>> scan = scan_dataset(find_dataset(), studies=1521327889, progress=False)
     >>> for row in scan.itertuples():
     ...     print(f"{row.description:17} {row.n_stacks} {row.orientation:9} {row.notes}".strip())
-    Sagittal T2/STIR  1 sagittal  instances start at 12; numbered against the slice normal
-    Sagittal T1       1 sagittal
+    Sagittal T2/STIR  1 sagittal  instances start at 11
     Axial T2          3 axial     3 stacks; numbered against the slice normal
+    Sagittal T1       1 sagittal
     """
+    if _importing_main():
+        # This is a worker process importing a script that calls scan_dataset at its
+        # top level: starting a pool from here would fail with a less helpful error.
+        raise RuntimeError(f"scan_dataset: called while a worker process starts. {_MAIN_GUARD}")
+    from .tables import _check_split, _csv_name, _path, read_descriptions
+
     _check_split(split)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
@@ -447,10 +494,8 @@ def scan_dataset(
             f"ProcessPoolExecutor or a Dask client.get_executor()), got "
             f"{type(executor).__name__}; pass None for the default process pool"
         )
-    if max_workers is not None and (
-        isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
-    ):
-        raise ValueError(f"max_workers: expected an integer >= 1 or None, got {max_workers!r}")
+    if max_workers is not None:
+        max_workers = _checks.integer("max_workers", max_workers, minimum=1)
     base = _path(root)
     images = base / f"{split}_images"
     if not images.is_dir():
@@ -460,6 +505,37 @@ def scan_dataset(
         )
     wanted = None if studies is None else _study_ids(studies)
 
+    found = _series_folders(images, wanted)
+    csv_name = _csv_name(split, "series_descriptions")
+    has_csv = (base / csv_name).exists()
+    listed = _descriptions(read_descriptions(base, split=split), wanted) if has_csv else {}
+    if wanted is not None:
+        absent = sorted(wanted - {k[0] for k in found} - {k[0] for k in listed})
+        if absent:
+            _checks.warn(
+                f"studies: {len(absent)} of the {len(wanted)} study id(s) asked for are "
+                f"neither in {split}_images/ nor in {csv_name}: "
+                f"{', '.join(map(str, absent[:10]))}; they have no rows"
+            )
+
+    keys = sorted(found)
+    size = max(1, -(-len(keys) // 64))
+    chunks = [[str(found[k]) for k in keys[i : i + size]] for i in range(0, len(keys), size)]
+    if max_workers is not None:
+        workers = max_workers
+    elif executor is None and len(keys) < POOL_MIN_SERIES:
+        workers = 1  # a pool would take longer to start than the scan takes here
+    else:
+        workers = default_workers()
+    results = _run_chunks(
+        chunks, executor=executor, workers=workers, progress=progress, total=len(keys)
+    )
+    scanned = dict(zip(keys, (row for chunk in results for row in chunk), strict=True))
+    return _table(found, listed, scanned, csv_name if has_csv else None)
+
+
+def _series_folders(images: Path, wanted: set[int] | None) -> dict[tuple[int, int], Path]:
+    """The series folders under ``images`` by (study_id, series_id); warns about others."""
     found: dict[tuple[int, int], Path] = {}
     skipped: list[str] = []
     stray: list[str] = []
@@ -481,49 +557,40 @@ def scan_dataset(
             else:
                 skipped.append(f"{study.name}/{series.name}")
     if skipped:
-        warnings.warn(
+        _checks.warn(
             f"{images}: skipped {len(skipped)} folder(s) not named by a study or series id: "
-            f"{', '.join(sorted(skipped)[:10])}",
-            UserWarning,
-            stacklevel=2,
+            f"{', '.join(sorted(skipped)[:10])}"
         )
     if stray:
-        warnings.warn(
+        _checks.warn(
             f"{images}: skipped {len(stray)} file(s) lying directly in a study folder, "
             f"where only series folders belong: {', '.join(sorted(stray)[:10])}; move them "
-            f"into <study_id>/<series_id>/ to scan them",
-            UserWarning,
-            stacklevel=2,
+            f"into <study_id>/<series_id>/ to scan them"
         )
+    return found
 
-    csv_name = _csv_name(split, "series_descriptions")
+
+def _descriptions(table: pd.DataFrame, wanted: set[int] | None) -> dict[tuple[int, int], str]:
+    """The descriptions file as {(study_id, series_id): description}, for ``wanted``."""
+    import pandas as pd
+
     listed: dict[tuple[int, int], str] = {}
-    if (base / csv_name).exists():
-        table = read_descriptions(base, split=split)
-        for st, se, d in zip(
-            table["study_id"], table["series_id"], table["series_description"], strict=True
-        ):
-            if wanted is None or int(st) in wanted:
-                listed[int(st), int(se)] = "" if pd.isna(d) else str(d)
+    for st, se, d in zip(
+        table["study_id"], table["series_id"], table["series_description"], strict=True
+    ):
+        if wanted is None or int(st) in wanted:
+            listed[int(st), int(se)] = "" if pd.isna(d) else str(d)
+    return listed
 
-    if wanted is not None:
-        absent = sorted(wanted - {k[0] for k in found} - {k[0] for k in listed})
-        if absent:
-            warnings.warn(
-                f"studies: {len(absent)} of the {len(wanted)} study id(s) asked for are "
-                f"neither in {split}_images/ nor in {csv_name}: "
-                f"{', '.join(map(str, absent[:10]))}; they have no rows",
-                UserWarning,
-                stacklevel=2,
-            )
 
-    keys = sorted(found)
-    size = max(1, -(-len(keys) // 64))
-    chunks = [[str(found[k]) for k in keys[i : i + size]] for i in range(0, len(keys), size)]
-    results = _run_chunks(
-        chunks, executor=executor, max_workers=max_workers, progress=progress, total=len(keys)
-    )
-    scanned = dict(zip(keys, (row for chunk in results for row in chunk), strict=True))
+def _table(
+    found: dict[tuple[int, int], Path],
+    listed: dict[tuple[int, int], str],
+    scanned: dict[tuple[int, int], dict[str, Any]],
+    csv_name: str | None,
+) -> pd.DataFrame:
+    """The scan's table: a row per series folder or per series of the descriptions file."""
+    import pandas as pd
 
     rows = []
     for key in sorted(set(found) | set(listed)):
@@ -533,7 +600,7 @@ def scan_dataset(
             description = listed[key]
         else:
             description = row["header_description"]
-            if listed or (base / csv_name).exists():
+            if csv_name is not None:
                 notes.append(f"not in {csv_name}")
         rows.append(
             {

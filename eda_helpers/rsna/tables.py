@@ -1,8 +1,9 @@
 """The competition's CSV files as checked DataFrames, and a study's series by description.
 
 :func:`read_descriptions`, :func:`read_labels` and :func:`read_coordinates` read the CSV
-files into pandas DataFrames with checked columns and dtypes; :func:`find_series` finds a
-study's series folders by description.
+files into pandas DataFrames with checked columns and dtypes; :func:`list_series` lists
+every series with its folder, and :func:`find_series` finds a study's series folders by
+description.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from ..vocabulary import CONDITIONS, LEVELS, SEVERITIES, condition_name, level_name
 
 Split = Literal["train", "test"]
@@ -38,7 +40,7 @@ _FLOAT_COLUMNS = ("x", "y")
 
 
 def _path(root: str | os.PathLike[str]) -> Path:
-    return Path(os.fspath(root)).expanduser()
+    return _checks.path("root", root).expanduser()
 
 
 def _csv_name(split: str, what: str) -> str:
@@ -49,8 +51,7 @@ def _csv_name(split: str, what: str) -> str:
 
 
 def _check_split(split: str) -> None:
-    if split not in ("train", "test"):
-        raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    _checks.choice("split", split, ("train", "test"))
 
 
 def _bad_lines(path: Path, column: str, rule: str, bad: pd.Series) -> ValueError:
@@ -133,11 +134,9 @@ def read_descriptions(root: str | os.PathLike[str], *, split: Split = "train") -
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     read_descriptions(root)["series_description"].tolist()
+    >>> from eda_helpers.rsna import find_dataset
+    >>> data = find_dataset()  # here the built-in sample, written once into a cache
+    >>> read_descriptions(data)["series_description"].tolist()[:3]
     ['Sagittal T1', 'Sagittal T2/STIR', 'Axial T2']
     """
     path = _path(root) / _csv_name(split, "series_descriptions")
@@ -178,18 +177,14 @@ def read_labels(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     long = read_labels(root, form="long")
-    >>> long.shape, long.columns.tolist()
-    ((25, 4), ['study_id', 'condition', 'level', 'severity'])
+    >>> from eda_helpers.rsna import find_dataset
+    >>> long = read_labels(find_dataset(), form="long")
+    >>> long.shape, long.columns.tolist()  # 3 studies x 5 conditions x 5 levels
+    ((75, 4), ['study_id', 'condition', 'level', 'severity'])
     >>> long.loc[0, ["condition", "level"]].tolist()
     ['Spinal Canal Stenosis', 'L1/L2']
     """
-    if form not in ("wide", "long"):
-        raise ValueError(f"form: expected 'wide' or 'long', got {form!r}")
+    _checks.choice("form", form, ("wide", "long"))
     path = _path(root) / _csv_name(split, "labels")
     if split == "test" and not path.exists():
         empty = {c: pd.Series(dtype=SEVERITY) for c in LABEL_COLUMNS[1:]}
@@ -252,13 +247,10 @@ def read_coordinates(root: str | os.PathLike[str], *, split: Split = "train") ->
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     coords = read_coordinates(root)
+    >>> from eda_helpers.rsna import find_dataset
+    >>> coords = read_coordinates(find_dataset())
     >>> len(coords), coords.dtypes["instance_number"]
-    (25, dtype('int64'))
+    (75, dtype('int64'))
     """
     path = _path(root) / _csv_name(split, "label_coordinates")
     if split == "test" and not path.exists():
@@ -289,9 +281,69 @@ def _spelled(path: Path, column: str, values: pd.Series, names: Sequence[str]) -
 # --------------------------------------------------------------------------- series
 
 
+def list_series(root: str | os.PathLike[str], *, split: Split = "train") -> pd.DataFrame:
+    """Every series of the dataset: its ids, description, folder and number of files.
+
+    One call shows what there is to look at: the table of :func:`read_descriptions`
+    with the folder of each series and how many files it holds.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root (a :class:`DatasetLocation` works too).
+    split : {"train", "test"}
+        Which images and descriptions file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study_id``, ``series_id`` (int64), ``series_description`` (str), ``path``
+        (the folder ``<root>/<split>_images/<study_id>/<series_id>``, a Path) and
+        ``n_files`` (int64, the files in it, hidden ones aside; 0 for a series without
+        a folder), one row per series in the order of the descriptions file.
+        :func:`scan_dataset` also lists folders the file does not name.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the descriptions file is missing.
+    ValueError
+        As :func:`read_descriptions`.
+
+    Examples
+    --------
+    >>> from eda_helpers.rsna import find_dataset
+    >>> series = list_series(find_dataset())
+    >>> series.drop(columns="path").head(3)
+         study_id   series_id series_description  n_files
+    0  1521327889  3942273027        Sagittal T1       16
+    1  1521327889   598367624   Sagittal T2/STIR       15
+    2  1521327889   760000400           Axial T2       31
+    >>> series["path"][0].relative_to(find_dataset().root).as_posix()
+    'train_images/1521327889/3942273027'
+    """
+    base = _path(root)
+    table = read_descriptions(base, split=split)
+    images = base / f"{split}_images"
+    paths = [
+        images / str(st) / str(se)
+        for st, se in zip(table["study_id"], table["series_id"], strict=True)
+    ]
+    counts = []
+    for folder in paths:
+        try:
+            counts.append(sum(1 for p in os.scandir(folder) if not p.name.startswith(".")))
+        except (FileNotFoundError, NotADirectoryError):
+            counts.append(0)
+    out = table[list(DESCRIPTION_COLUMNS)].copy()
+    out["path"] = paths
+    out["n_files"] = pd.Series(counts, index=out.index, dtype=np.int64)
+    return out
+
+
 def find_series(
     root: str | os.PathLike[str],
-    study_id: int,
+    study_id: int | str,
     description: str,
     *,
     split: Split = "train",
@@ -303,8 +355,8 @@ def find_series(
     ----------
     root : path-like
         The dataset root.
-    study_id : int
-        The study.
+    study_id : int or str
+        The study: an int, a string of digits or a study folder.
     description : str
         A series description of the table, such as "Sagittal T1", "Sagittal T2/STIR"
         or "Axial T2".
@@ -323,35 +375,40 @@ def find_series(
 
     Raises
     ------
+    TypeError
+        If ``study_id`` is not an int or a string, or ``descriptions`` not a DataFrame.
     ValueError
-        If ``study_id`` is not in the table or ``description`` is none of the table's
-        descriptions.
+        If ``study_id`` is not a whole number or not in the table, ``description`` is
+        none of the table's descriptions, or ``descriptions`` lacks a column.
 
     Examples
     --------
-    >>> import tempfile
-    >>> from eda_helpers import make_sample_dataset
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
-    ...     study = int(read_descriptions(root)["study_id"][0])
-    ...     [p.parent.name == str(study) for p in find_series(root, study, "Axial T2")]
-    [True]
+    >>> from eda_helpers.rsna import find_dataset
+    >>> data = find_dataset()
+    >>> [p.name for p in find_series(data, "1521327889", "Axial T2")]  # int or str
+    ['760000400']
     """
-    table = read_descriptions(root, split=split) if descriptions is None else descriptions
+    study = _checks.identifier("study_id", study_id)
+    if descriptions is None:
+        table = read_descriptions(root, split=split)
+    else:
+        table = _checks.table(
+            "descriptions", descriptions, DESCRIPTION_COLUMNS, made_by="read_descriptions"
+        )
     known = list(dict.fromkeys(table["series_description"].dropna()))
     if description not in known:
         raise ValueError(
             f"description: {description!r} is not a series description of the dataset; "
             f"expected one of {', '.join(map(repr, known))}"
         )
-    rows = table[table["study_id"] == study_id]
+    rows = table[table["study_id"] == study]
     if rows.empty:
         ids = list(dict.fromkeys(table["study_id"]))
         raise ValueError(
-            f"study_id: {study_id!r} is not in {_csv_name(split, 'series_descriptions')}, "
+            f"study_id: {study} is not in {_csv_name(split, 'series_descriptions')}, "
             f"which lists {len(ids)} studies (e.g. {', '.join(map(str, ids[:3]))}); "
-            f"pass one of them"
+            f"pass one of them (rsna.list_series(root) lists them all)"
         )
-    folder = _path(root) / f"{split}_images" / str(int(study_id))
+    folder = _path(root) / f"{split}_images" / str(study)
     matching = rows.loc[rows["series_description"] == description, "series_id"]
     return [folder / str(int(s)) for s in matching]

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import MRImageStorage, RLELossless, generate_uid
+from pydicom.uid import UID, MRImageStorage, RLELossless, generate_uid
 
 from .. import _checks
 from ..geometry import patient_to_pixel, slice_normal
@@ -170,7 +170,9 @@ def _plan_axial(
         lo, hi = min(offsets) - 8, max(offsets) + 8
         n = round((hi - lo) / step) + 1
         mid = (lo + hi) / 2 + rng.uniform(-1, 1)
-        fov = phantom.to_patient(rng.uniform(-3, 3), 18 + rng.uniform(-4, 4), np.mean(s_discs))
+        fov = phantom.to_patient(
+            rng.uniform(-3, 3), 18 + rng.uniform(-4, 4), float(np.mean(s_discs))
+        )
         for k in range(n):
             o = mid + (k - (n - 1) / 2) * step
             c = fov + (o - fov @ normal) * normal
@@ -281,7 +283,7 @@ def _render(phantom: _Phantom, series: _Series, sl: _Slice, rng: np.random.Gener
 # ------------------------------------------------------------------------ writing
 
 
-def _uid(*parts: object) -> str:
+def _uid(*parts: object) -> UID:
     return generate_uid(entropy_srcs=[_ENTROPY, *map(str, parts)])
 
 
@@ -331,7 +333,7 @@ def _dataset(study: _Study, series: _Series, sl: _Slice, window: tuple[int, int]
     ds.PositionReferenceIndicator = ""
     centre = sl.ipp + (series.cols - 1) / 2 * series.pixel_spacing[1] * sl.iop[:3]
     centre = centre + (series.rows - 1) / 2 * series.pixel_spacing[0] * sl.iop[3:]
-    ds.SliceLocation = _ds_str(centre @ slice_normal(sl.iop), 4)
+    ds.SliceLocation = _ds_str(float(centre @ slice_normal(sl.iop)), 4)
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.Rows = series.rows
@@ -402,6 +404,17 @@ _OUTPUTS = (
 )
 
 
+def _not_writable(root: Path, exc: OSError) -> OSError:
+    """The error for a folder the sample cannot be written into, naming only ``root``."""
+    # The OS error names the hidden work folder, which is no concern of the user's.
+    reason = exc.strerror or type(exc).__name__
+    return type(exc)(
+        exc.errno,
+        f"root: cannot write the sample dataset into {root} ({reason}); it needs a folder "
+        f"this user can create and write to: pass another folder",
+    )
+
+
 def make_sample_dataset(
     root: str | os.PathLike[str],
     *,
@@ -462,6 +475,9 @@ def make_sample_dataset(
     FileExistsError
         If ``root`` holds a non-empty ``train_images/`` or one of the CSV files and
         ``overwrite`` is False, or if ``root`` is a file.
+    OSError
+        If ``root`` cannot be created or written to (read-only, or under a file); the
+        message names ``root``.
 
     See Also
     --------
@@ -478,10 +494,13 @@ def make_sample_dataset(
     """
     n_studies = _checks.integer("n_studies", n_studies, minimum=1)
     seed = _checks.integer("seed", seed, minimum=0)
-    root = Path(root).expanduser()
+    root = _checks.path("root", root).expanduser()
     if root.exists() and not root.is_dir():
         raise FileExistsError(f"root: {root} is a file, not a folder; pass a folder path")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _not_writable(root, exc) from None
     images = root / "train_images"
     found = [
         name
@@ -497,7 +516,10 @@ def make_sample_dataset(
         )
 
     studies = _plan_dataset(n_studies, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=root))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=root))
+    except OSError as exc:
+        raise _not_writable(root, exc) from None
     try:
         iterator = studies
         if progress:
