@@ -35,6 +35,12 @@ serial: the decoders hold the GIL, and a thread pool measured slower on two core
 
 from __future__ import annotations
 
+# First, before any other pydicom import: a pydicom older than 3.0 gets one clear
+# ImportError that names the version found and the fix.
+from . import _header  # noqa: F401
+
+# isort: split
+
 import dataclasses
 import os
 from collections.abc import Sequence
