@@ -635,7 +635,7 @@ def read_header(path: Path) -> list[SliceHeader] | str:
     try:
         values = _scan_fast(path)
     except (_Unparsed, struct.error, UnicodeDecodeError):
-        values = _scan_pydicom(path)  # type: ignore[assignment]
+        values = _scan_pydicom(path)
     if isinstance(values, str):
         return values
     try:

@@ -60,7 +60,7 @@ from pydicom.uid import (
     JPEGTransferSyntaxes,
     RLELossless,
 )
-from tqdm.auto import tqdm  # type: ignore[import-untyped]
+from tqdm.auto import tqdm
 
 from . import _checks, _mosaic, geometry
 from ._header import (
@@ -730,7 +730,10 @@ def _order(
         order = np.argsort(inst, kind="stable")
         return [stack[i] for i in order], None, notes
 
-    facts = geometry.stack_facts([h.position for h in stack], stack[0].orientation, inst)
+    positions = [h.position for h in stack if h.position is not None]
+    orientation = stack[0].orientation
+    assert orientation is not None and len(positions) == len(stack)  # checked just above
+    facts = geometry.stack_facts(positions, orientation, inst)
     stack = [stack[i] for i in facts.order]
     offsets, distinct, gaps = facts.offsets, facts.distinct, facts.irregular
     runs = facts.duplicate_runs
