@@ -35,7 +35,7 @@ def decode(png: bytes) -> np.ndarray:
         return np.asarray(im)
 
 
-def make_volume(pixels: torch.Tensor, *, window=None, description="Sagittal T2/STIR") -> Volume:
+def make_volume(pixels: torch.Tensor, *, dicom_window=None, description="Sagittal T2/STIR") -> Volume:
     n = pixels.shape[0]
     positions = np.column_stack([np.full(n, -12.5), np.full(n, 30.0), 4.0 * np.arange(n) - 8])
     return Volume(
@@ -48,7 +48,7 @@ def make_volume(pixels: torch.Tensor, *, window=None, description="Sagittal T2/S
         affine=np.eye(4),
         description=description,
         modality="MR",
-        window=window,
+        dicom_window=dicom_window,
     )
 
 
@@ -301,7 +301,7 @@ def test_window_with_both_handles_together_does_not_fail(pixels, viewer_factory)
 
 
 def test_window_choices(pixels, viewer_factory):
-    vol = make_volume(pixels.float() * 0.5, window=(1000.0, 400.0))
+    vol = make_volume(pixels.float() * 0.5, dicom_window=(1000.0, 400.0))
     assert viewer_factory(vol, window="dicom").window == (800.0, 1200.0)
     lo, hi = float(vol.pixels.min()), float(vol.pixels.max())
     assert viewer_factory(vol, window="minmax").window == pytest.approx((lo, hi))
@@ -543,7 +543,7 @@ def test_viewer_rejects_bad_input(volume, kwargs, error, match):
 
 def test_dicom_window_of_a_volume_without_one(pixels):
     with pytest.raises(ValueError, match=r"window: 'dicom' needs .*a Volume without one"):
-        SliceViewer(make_volume(pixels, window=None), window="dicom")
+        SliceViewer(make_volume(pixels, dicom_window=None), window="dicom")
 
 
 def test_bad_index_and_window_after_construction(pixels, viewer_factory):
