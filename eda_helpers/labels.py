@@ -8,8 +8,8 @@ a label point the same way, legible on dark and on bright tissue:
 - the text in the same light colour with a dark halo, beside the marker on the outer
   side of the image (left of points in the left half, right of the others), so that a
   left/right pair such as the two subarticular zones of one disc spread apart and each
-  text sits on its own side; the text itself is never mirrored or abbreviated, so "left"/"right" in a
-  label always reads as written;
+  text sits on its own side; the text itself is never mirrored or abbreviated, so
+  "left"/"right" in a label always reads as written;
 - texts on one side pushed apart vertically so that they never overlap.
 
 :func:`layout` computes where each text goes, in the image's pixel coordinates; the
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-__all__ = ["HALO", "INK", "PlacedLabel", "layout", "marker_radius"]
+__all__ = ["HALO", "HALO_RGB", "INK", "INK_RGB", "PlacedLabel", "layout", "marker_radius"]
 
 # Light text and marker, dark halo: readable on black air and on bright fat alike.
 INK = "#fff27a"

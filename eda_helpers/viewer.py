@@ -712,7 +712,7 @@ class SliceViewer(widgets.VBox):
             frames = _frontend.encode_frames(small)
             note = (
                 f"frames saved at {small.shape[2]}x{small.shape[1]} of {cols}x{rows} pixels "
-                f"to stay under {self._max_saved / 2**20:.0f} MB"
+                f"to stay under {_size(self._max_saved)}"
             )
         shape = (-(-rows // factor), -(-cols // factor))
         points = {
@@ -774,6 +774,10 @@ class SliceViewer(widgets.VBox):
             data["image/png"] = encode_png(self.frame())
             metadata["image/png"] = {"width": self._width}
         return data, metadata
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.3g} MB" if nbytes >= 2**20 else f"{nbytes / 1024:.3g} kB"
 
 
 def _num(v: float) -> str:

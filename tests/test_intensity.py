@@ -131,7 +131,9 @@ def test_normalize_window_exact_and_clipped():
 
 
 def test_normalize_window_from_volume():
-    v = make_volume(torch.tensor([[[0, 50], [100, 150]]], dtype=torch.int16), dicom_window=(100, 100))
+    v = make_volume(
+        torch.tensor([[[0, 50], [100, 150]]], dtype=torch.int16), dicom_window=(100, 100)
+    )
     out = normalize(v, method="window")
     assert isinstance(out, torch.Tensor)
     torch.testing.assert_close(out, torch.tensor([[[0.0, 0.0], [0.5, 1.0]]]))

@@ -949,7 +949,9 @@ def assert_reads_like_pydicom(path: Path, **kwargs: object) -> Volume:
     np.testing.assert_array_equal(vol.positions[0], [float(v) for v in ds.ImagePositionPatient])
     assert vol.spacing[1:] == tuple(float(v) for v in ds.PixelSpacing)
     has_window = "WindowCenter" in ds
-    assert vol.dicom_window == ((first("WindowCenter"), first("WindowWidth")) if has_window else None)
+    assert vol.dicom_window == (
+        (first("WindowCenter"), first("WindowWidth")) if has_window else None
+    )
     assert vol.description == ds.SeriesDescription
     return vol
 
