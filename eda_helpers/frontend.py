@@ -60,7 +60,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]
 import numpy as np
 from numpy.typing import NDArray
 
@@ -81,8 +81,10 @@ FRAMES_CLASS = "eh-frames"
 _LIVE_CSS = (
     f".{FRAMES_CLASS} > .lm-TabBar, .{FRAMES_CLASS} > .p-TabBar "
     "{display: none !important;}"
-    f" .{FRAMES_CLASS} > .widget-tab-contents {{padding: 0; border: 0; overflow: visible;}}"
-    f" .{FRAMES_CLASS} {{margin: 0;}}"
+    f" .jupyter-widgets.{FRAMES_CLASS} > .widget-tab-contents "
+    "{padding: 0 !important; border: 0 !important; overflow: hidden !important;"
+    " background: transparent !important;}"
+    f" .jupyter-widgets.{FRAMES_CLASS} {{margin: 0 !important;}}"
 )
 
 

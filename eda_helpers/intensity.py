@@ -817,7 +817,7 @@ def resolve_window(
             f"(low, high) pair, got {type(window).__name__} {window!r}"
         )
     _checked_pixels(x, "x")  # the same rules for x whatever the window
-    a, b = window
+    a, b = window[0], window[1]
     if not (_is_real(a) and _is_real(b)):
         raise TypeError(
             f"window: expected two numbers (low, high), got {a!r} and {b!r}; pass the "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
@@ -338,20 +338,21 @@ def plot_grid(
     else:
         ranges = [resolve_window(pixels[i], window, low=low, high=high) for i in picked]
 
+    vol = volume if isinstance(volume, Volume) else None
     aspect = 1.0
-    if is_volume:
-        _, dy, dx = volume.spacing
+    if vol is not None:
+        _, dy, dx = vol.spacing
         if dx > 0 and dy > 0:
             aspect = dy / dx
     n_rows, n_cols = grid_shape(len(picked), aspect=aspect * rows / cols)
     gap = max(1, round(0.02 * max(rows, cols)))
     full = _Layout(n_rows, n_cols, rows, cols, gap)
-    if title is None and is_volume:
-        title = volume.description or None
+    if title is None and vol is not None:
+        title = vol.description or None
     if ax is None:
         if figsize is None:
-            h, w = full.size
-            h *= aspect
+            h_px, w = full.size
+            h = h_px * aspect
             side = min(_MAX_SIDE_IN, _PANEL_IN * max(n_rows, n_cols))
             figsize = (side, side * h / w) if w >= h else (side * w / h, side)
             figsize = (figsize[0], figsize[1] + (_TITLE_IN if title else 0.0))
@@ -359,7 +360,7 @@ def plot_grid(
         top = 1.0 - (_TITLE_IN / figsize[1] if title else 0.0)
         fig.subplots_adjust(left=0.0, right=1.0, bottom=0.0, top=top)
     else:
-        fig = ax.figure
+        fig = cast("Figure", ax.figure)
 
     factor = 1
     if downsample:
@@ -385,7 +386,7 @@ def plot_grid(
         pad = 0.03 * cols
         for j, i in enumerate(picked):
             x0, y0 = layout.origin(j)
-            text = f"{i} · #{volume.instance_numbers[i]}" if is_volume else f"{i}"
+            text = f"{i} · #{vol.instance_numbers[i]}" if vol is not None else f"{i}"
             ax.text(
                 x0 + pad,
                 y0 + pad / aspect,
@@ -398,8 +399,8 @@ def plot_grid(
                 gid="panel-label",
             )
 
-    if points is not None:
-        _mark_points(ax, volume, picked, layout, points)
+    if points is not None and vol is not None:
+        _mark_points(ax, vol, picked, layout, points)
     return fig
 
 

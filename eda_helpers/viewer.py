@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -238,7 +238,7 @@ def encode_png(image: NDArray[np.uint8], *, level: int = 1) -> bytes:
     # RGB: a grey pixel is three equal bytes, which only string matching finds.
     strategy = zlib.Z_RLE if image.ndim == 2 else zlib.Z_DEFAULT_STRATEGY
     compressor = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
-    idat = compressor.compress(raw) + compressor.flush()
+    idat = compressor.compress(raw.data) + compressor.flush()
     colour_type = 0 if image.ndim == 2 else 2
     header = struct.pack(">IIBBBBB", cols, rows, 8, colour_type, 0, 0, 0)
     return b"".join(
@@ -429,16 +429,17 @@ class SliceViewer(widgets.VBox):
 
         image_width = f"{self._width}px"
         bar = widgets.Layout(width=image_width, max_width="100%", min_width="240px")
+        # The slider has a row of its own, as wide as the image: on a narrow page its
+        # track shrinks with the image and never disappears behind other controls.
         self.slider = widgets.IntSlider(
             value=index,
             min=0,
             max=n - 1,
             step=1,
-            description="slice",
-            readout=True,
+            readout=False,
             continuous_update=True,
-            layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="160px"),
-            style={"description_width": "3em"},
+            tooltip="slice: click the handle, then the arrow keys step it",
+            layout=widgets.Layout(width=image_width, max_width="100%", min_width="160px"),
         )
         self.play = widgets.Play(
             value=index,
@@ -473,10 +474,10 @@ class SliceViewer(widgets.VBox):
         self._images: list[widgets.Image] = [im for im in images if im is not None]
         self.frames = _frontend.frames_box(self._images, index=index)
         self.frames.layout = widgets.Layout(width=image_width, max_width="100%")
+        self.frames.add_class("eh-slices")
         self.readouts = _frontend.frames_box(
             [widgets.HTML(value=self._readout_html(i)) for i in range(n)], index=index
         )
-        self.readouts.layout = widgets.Layout(width=image_width, max_width="100%")
         self.readouts.add_class("eh-readout")
         # All in the browser: Play <-> slider <-> number box, slider -> frames, readouts.
         # The kernel never writes play.value, so Play cannot be moved back to a stale
@@ -497,8 +498,8 @@ class SliceViewer(widgets.VBox):
             description="window",
             readout=False,
             continuous_update=False,
-            layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="120px"),
-            style={"description_width": "3.5em"},
+            layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="100px"),
+            style={"description_width": "initial"},
         )
         self.window_readout = widgets.HTML(value=self._window_html())
         self.reset_button = widgets.Button(
@@ -510,12 +511,13 @@ class SliceViewer(widgets.VBox):
         self.window_slider.observe(self._on_window, names="value")
         self.reset_button.on_click(lambda _button: self.reset_window())
 
+        self.readouts.layout = widgets.Layout(flex="1 1 auto", width="auto", min_width="0")
         super().__init__(
             children=[
                 _frontend.style_widget(),
                 self.frames,
-                widgets.HBox([self.play, self.slider, self.number], layout=bar),
-                self.readouts,
+                self.slider,
+                widgets.HBox([self.play, self.number, self.readouts], layout=bar),
                 widgets.HBox(
                     [self.window_slider, self.window_readout, self.reset_button], layout=bar
                 ),
