@@ -99,38 +99,61 @@ widgets.VBox([bare_index, bare_image])
 BUSY_CODE = "import time\n\ntime.sleep(120)  # the kernel is busy"
 NOTEBOOK_CELLS = [PIXELS_CODE, VIEWER_CODE, ROUND_TRIP_CODE, BUSY_CODE]
 
-# In the page: which slice an image shows, from its pixels (row 48 crosses the square).
-DECODE_JS = f"""
+def decode_js(
+    rows: int = ROWS,
+    cols: int = COLS,
+    *,
+    row: int = 48,
+    col0: int = SQUARE_COL0,
+    step: int = SQUARE_STEP,
+    width: int = SQUARE_WIDTH,
+) -> str:
+    """In the page: which slice an image shows, from its pixels along one row that
+    crosses the marker square (-1 for none), and a watcher logging every change."""
+    return f"""
 window.__ehDecode = (el) => {{
     if (!el) return -1;
     const c = window.__ehCanvas || (window.__ehCanvas = document.createElement('canvas'));
-    c.width = {COLS}; c.height = {ROWS};
+    c.width = {cols}; c.height = {rows};
     const ctx = c.getContext('2d', {{willReadFrequently: true}});
-    ctx.clearRect(0, 0, {COLS}, {ROWS});
-    try {{ ctx.drawImage(el, 0, 0, {COLS}, {ROWS}); }} catch (e) {{ return -1; }}
-    const row = ctx.getImageData(0, 48, {COLS}, 1).data;
+    ctx.clearRect(0, 0, {cols}, {rows});
+    try {{ ctx.drawImage(el, 0, 0, {cols}, {rows}); }} catch (e) {{ return -1; }}
+    const line = ctx.getImageData(0, {row}, {cols}, 1).data;
     let sum = 0, count = 0;
-    for (let x = 0; x < {COLS}; x++) {{
-        const r = row[4 * x], g = row[4 * x + 1], b = row[4 * x + 2];
+    for (let x = 0; x < {cols}; x++) {{
+        const r = line[4 * x], g = line[4 * x + 1], b = line[4 * x + 2];
         if (r > 150 && Math.abs(r - b) < 40 && Math.abs(r - g) < 40) {{ sum += x; count++; }}
     }}
     if (!count) return -1;
-    return Math.round((sum / count - {SQUARE_COL0} - {(SQUARE_WIDTH - 1) / 2}) / {SQUARE_STEP});
+    return Math.round((sum / count - {col0} - {(width - 1) / 2}) / {step});
 }};
 // Log [time, slice] whenever the image on screen changes, read on every frame.
 window.__ehWatch = (find) => {{
     window.__shown = [];
-    window.__keyAt = [];
-    document.addEventListener('keydown', () => window.__keyAt.push(performance.now()), true);
-    let last = null;
+    window.__keyAt = window.__keyAt || [];
+    if (!window.__ehKeys) {{
+        window.__ehKeys = true;
+        document.addEventListener('keydown', () => window.__keyAt.push(performance.now()), true);
+    }}
+    window.__ehFind = find;
+    window.__ehLast = null;
+    if (window.__ehTicking) return;
+    window.__ehTicking = true;
     const tick = () => {{
-        const i = window.__ehDecode(find());
-        if (i !== last) {{ window.__shown.push([performance.now(), i]); last = i; }}
+        const i = window.__ehDecode(window.__ehFind());
+        if (i !== window.__ehLast) {{
+            window.__shown.push([performance.now(), i]);
+            window.__ehLast = i;
+        }}
         requestAnimationFrame(tick);
     }};
     requestAnimationFrame(tick);
 }};
 """
+
+
+DECODE_JS = decode_js()
+
 # The visible frame of the live viewer: the one <img> of the frames box that is laid out.
 LIVE_FRAME_JS = """() => {
     for (const img of document.querySelectorAll('.eh-slices img')) {
