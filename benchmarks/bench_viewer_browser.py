@@ -31,6 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
+import itertools
+
 import test_viewer_browser as harness  # noqa: E402
 
 SLICES, SIZE = 60, 512
@@ -69,10 +71,10 @@ def presses(page, key: str, start: int, n: int, pause_ms: int = 120) -> list[flo
 
 
 def main() -> int:
+    from bench_viewer import phantom
     from playwright.sync_api import sync_playwright
 
     import eda_helpers as eh
-    from bench_viewer import phantom
 
     harness.NOTEBOOK_CELLS[:] = [PIXELS_CODE, VIEWER_CODE, ROUND_TRIP_CODE, BUSY_CODE]
     decode = harness.decode_js(SIZE, SIZE, row=ROW, col0=COL0, step=STEP, width=WIDTH)
@@ -157,7 +159,7 @@ def main() -> int:
 
     base_med, live_med, saved_med = map(statistics.median, (base, live, saved))
     ratio = live_med / base_med
-    in_order = all(b - a == 1 for a, b in zip(played, played[1:], strict=False))
+    in_order = all(b - a == 1 for a, b in itertools.pairwise(played))
     checks = {
         f"live median {live_med:.1f} ms <= {TARGET_MS} ms": live_med <= TARGET_MS,
         f"live / round trip {ratio:.2f} <= {TARGET_RATIO}": ratio <= TARGET_RATIO,
