@@ -21,6 +21,7 @@ Run with::
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import sys
 import tempfile
@@ -30,8 +31,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
-
-import itertools
 
 import test_viewer_browser as harness  # noqa: E402
 

@@ -99,6 +99,7 @@ widgets.VBox([bare_index, bare_image])
 BUSY_CODE = "import time\n\ntime.sleep(120)  # the kernel is busy"
 NOTEBOOK_CELLS = [PIXELS_CODE, VIEWER_CODE, ROUND_TRIP_CODE, BUSY_CODE]
 
+
 def decode_js(
     rows: int = ROWS,
     cols: int = COLS,
