@@ -467,9 +467,27 @@ def test_live_viewer_never_waits_on_the_kernel(server, browser, tmp_path, reques
         # The kernel is still busy: none of this went through it.
         assert "*" in busy_cell.locator(".jp-InputPrompt").inner_text()
 
+        # Pausing Play keeps the slice it is on.
+        play_button = viewer.locator(".widget-play button").first
+        assert not viewer.locator(".widget-play button").nth(1).is_visible()  # no stop
+        play_button.click()
+        page.wait_for_timeout(350)
+        play_button.click()
+        page.wait_for_timeout(300)
+        paused = page.evaluate("window.__shown.at(-1)[1]")
+        assert paused > index
+        page.wait_for_timeout(400)
+        assert page.evaluate("window.__shown.at(-1)[1]") == paused
+        key_target.click()
+        t0 = page.evaluate("performance.now()")
+        for _ in range(paused - index):
+            page.keyboard.press(back)
+            page.wait_for_timeout(30)
+        _shown_after(page, t0, index)
+
         # Play shows the slices one after the other, in order, up to the last one.
         page.evaluate("window.__shown = []")
-        viewer.locator(".widget-play button").first.click()
+        play_button.click()
         _shown_after(page, 0.0, N_SLICES - 1, timeout_ms=20_000)
         played = [i for _, i in page.evaluate("window.__shown") if i >= 0]
         assert played[0] in (index, index + 1) and played[-1] == N_SLICES - 1
