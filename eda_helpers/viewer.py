@@ -680,6 +680,11 @@ class SliceViewer(widgets.VBox):
         return _draw_points(grey, pts, display_width=self._width) if pts else grey
 
     @property
+    def readout(self) -> widgets.HTML:
+        """The readout widget of the current slice (one of :attr:`readouts`)."""
+        return self.readouts.children[self.index]
+
+    @property
     def encodes(self) -> int:
         """How many frames the kernel has encoded so far (one per slice per window)."""
         return self._encodes
