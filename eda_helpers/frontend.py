@@ -21,8 +21,9 @@ one root element that carries ``root_attrs`` (``{"data-eh-study": ""}`` for a st
     panes = [
         Pane(frames=encode_frames(grey), readouts=texts, window=(lo, hi),
              data_range=(vmin, vmax), caption="...", still=png_bytes,
+             shape=grey.shape[1:], index=i, points={slice_index: [(x, y, text)]},
              attrs={"data-series-id": "123", "data-stack": "0"}, geometry=geo)
-        for grey, texts, ... in stacks
+        for grey, texts, ... in stacks  # grey: (slices, rows, cols) uint8 from grey_levels
     ]
     html = render_panes(panes, root_attrs={"data-eh-study": ""})
 
