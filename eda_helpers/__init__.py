@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .io import SeriesError, read_series, read_stacks
     from .plotting import plot_cross_reference, plot_grid, plot_histogram
     from .sample import make_sample_dataset
-    from .viewer import SliceViewer
+    from .viewer import SliceViewer, save_html
     from .volume import Point, Volume
 
 _WHERE = {
@@ -33,6 +33,7 @@ _WHERE = {
     "plot_histogram": ".plotting",
     "read_series": ".io",
     "read_stacks": ".io",
+    "save_html": ".viewer",
     "rsna": ".rsna",
     "to_uint8": ".intensity",
     "value_range": ".intensity",
@@ -51,6 +52,7 @@ __all__ = [
     "read_series",
     "read_stacks",
     "rsna",
+    "save_html",
     "to_uint8",
     "value_range",
 ]
