@@ -11,6 +11,8 @@ The data lives in ``train_images/<study_id>/<series_id>/`` beside
   :func:`locate_labels` (labels on the slices of a series' Volumes).
 - :mod:`~eda_helpers.rsna.scan`: :func:`scan_dataset` (one row per series from the
   headers, with its quirks).
+- :mod:`~eda_helpers.rsna.study`: :func:`project_labels` (a study's label points on
+  every stack of its series, in patient coordinates).
 
 The competition's spellings (conditions, levels, grades, series descriptions) are in
 :mod:`eda_helpers.vocabulary` and re-exported here.
@@ -35,6 +37,7 @@ from .dataset import (
 )
 from .labels import label_points, locate_labels
 from .scan import SCAN_COLUMNS, default_workers, scan_dataset
+from .study import PROJECTION_COLUMNS, project_labels
 from .tables import (
     COORDINATE_COLUMNS,
     DESCRIPTION_COLUMNS,
@@ -56,6 +59,7 @@ __all__ = [
     "LABELLED_ON",
     "LABEL_COLUMNS",
     "LEVELS",
+    "PROJECTION_COLUMNS",
     "SCAN_COLUMNS",
     "SERIES_DESCRIPTIONS",
     "SEVERITIES",
@@ -68,6 +72,7 @@ __all__ = [
     "label_points",
     "level_name",
     "locate_labels",
+    "project_labels",
     "read_coordinates",
     "read_descriptions",
     "read_labels",
