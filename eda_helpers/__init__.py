@@ -9,7 +9,7 @@ from .intensity import normalize, to_uint8, value_range
 from .io import SeriesError, read_series, read_stacks
 from .plotting import plot_cross_reference, plot_grid, plot_histogram
 from .sample import make_sample_dataset
-from .viewer import SliceViewer
+from .viewer import SliceViewer, save_html
 from .volume import Point, Volume
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "read_series",
     "read_stacks",
     "rsna",
+    "save_html",
     "to_uint8",
     "value_range",
 ]

@@ -22,11 +22,12 @@ Rules shared by the functions of this module:
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 import torch
@@ -36,9 +37,12 @@ from .volume import Volume
 
 __all__ = [
     "Method",
+    "WindowSpec",
+    "grey_levels",
     "histogram",
     "normalize",
     "percentiles",
+    "resolve_window",
     "to_uint8",
     "value_range",
 ]
@@ -422,7 +426,7 @@ def _range_and_pixels(
     if method == "window":
         source = "center, width"
         if center is None or width is None:
-            window = x.window if isinstance(x, Volume) else None
+            window = x.dicom_window if isinstance(x, Volume) else None
             if window is None:
                 got = "a Volume without a window" if isinstance(x, Volume) else "no Volume"
                 raise ValueError(
@@ -431,7 +435,7 @@ def _range_and_pixels(
                     f"from value_range(x, method='percentile'))"
                 )
             center, width = window
-            source = "Volume.window"
+            source = "Volume.dicom_window"
         try:
             c, w = float(center), float(width)
         except (TypeError, ValueError):
@@ -719,3 +723,190 @@ def histogram(
             index += (above & (index < bins - 1)).to(torch.int64)
         counts += torch.bincount(index, minlength=bins)
     return counts.cpu().numpy(), edges
+
+
+# ---------------------------------------------------------- display window, grey levels
+#
+# Every picture of the package (plot_grid, plot_cross_reference, the histogram's window
+# markers, the SliceViewer live and saved) turns its ``window=`` argument into the values
+# shown black and white with resolve_window, and those values into grey levels with
+# grey_levels: the same arguments give the same pixels everywhere.
+
+WindowSpec = Literal["percentile", "minmax", "dicom"] | tuple[float, float]
+_WINDOW_NAMES: tuple[str, ...] = ("percentile", "minmax", "dicom")
+
+
+def resolve_window(
+    x: Volume | torch.Tensor | np.ndarray,
+    window: WindowSpec | Sequence[float] = "percentile",
+    *,
+    low: float = 0.5,
+    high: float = 99.5,
+) -> tuple[float, float]:
+    """The values ``(lo, hi)`` a picture shows black and white, from a window spec.
+
+    Parameters
+    ----------
+    x : Volume, torch.Tensor or numpy.ndarray
+        The values the window is for (a 2-D slice or a 3-D volume); a named window is
+        computed from all of them.
+    window : {"percentile", "minmax", "dicom"} or (low, high), default "percentile"
+        ``"percentile"``: the ``low`` and ``high`` percentiles of the finite values
+        (see :func:`percentiles`). ``"minmax"``: the smallest and largest finite values.
+        ``"dicom"``: ``center -/+ width / 2`` from the WindowCenter/WindowWidth of the
+        files (``Volume.dicom_window``). Two numbers: the values shown black and white.
+    low, high : float
+        Percentiles for ``window="percentile"``, ``0 <= low < high <= 100``.
+
+    Returns
+    -------
+    tuple of float
+        ``(lo, hi)`` with ``lo < hi``. A named window of data that holds one value only
+        (``lo == hi``) is widened to ``(v - 0.5, v + 0.5)``, so that the value is shown
+        mid-grey rather than black.
+
+    Raises
+    ------
+    TypeError
+        If ``window`` is neither a name nor a pair, or a bound is not a number; as
+        :func:`value_range` for ``x``.
+    ValueError
+        If the name is unknown; if the bounds are not finite with ``lo < hi``;
+        if ``"dicom"`` is asked of data without a DICOM window; if a named window
+        finds no finite value; as :func:`value_range` for ``low``/``high``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0, 10], [20, 1000]], dtype=torch.int16)
+    >>> resolve_window(x, "minmax"), resolve_window(x, (5, 50))
+    ((0.0, 1000.0), (5.0, 50.0))
+    >>> resolve_window(torch.full((2, 2), 7.0), "minmax")
+    (6.5, 7.5)
+    """
+    if isinstance(window, str):
+        if window not in _WINDOW_NAMES:
+            raise ValueError(
+                f"window: expected one of {', '.join(map(repr, _WINDOW_NAMES))} or "
+                f"(low, high), got str {window!r}"
+            )
+        if window == "dicom":
+            if not isinstance(x, Volume) or x.dicom_window is None:
+                what = "a Volume without one" if isinstance(x, Volume) else type(x).__name__
+                raise ValueError(
+                    f"window: expected data with a DICOM WindowCenter/WindowWidth for "
+                    f"'dicom', got {what}; pass window='percentile' or (low, high)"
+                )
+            lo, hi = value_range(x, method="window")
+        else:
+            try:
+                lo, hi = value_range(x, method=window, low=low, high=high)
+            except ValueError as e:
+                if "no finite values" not in str(e):
+                    raise
+                raise ValueError(
+                    f"window: expected finite values for {window!r}, got none (every "
+                    f"value is NaN or inf); pass window=(low, high)"
+                ) from None
+        if not hi > lo:
+            lo, hi = lo - 0.5, lo + 0.5
+        return float(lo), float(hi)
+    if not isinstance(window, Sequence) or len(window) != 2:
+        raise TypeError(
+            f"window: expected one of {', '.join(map(repr, _WINDOW_NAMES))} or a "
+            f"(low, high) pair, got {type(window).__name__} {window!r}"
+        )
+    _checked_pixels(x, "x")  # the same rules for x whatever the window
+    a, b = window[0], window[1]
+    if not (_is_real(a) and _is_real(b)):
+        raise TypeError(
+            f"window: expected two numbers (low, high), got {a!r} and {b!r}; pass the "
+            f"values shown black and white, e.g. (0.0, 1000.0)"
+        )
+    lo, hi = float(a), float(b)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(
+            f"window: expected finite numbers with low < high, got ({lo!r}, {hi!r}); "
+            f"pass the value shown black first and the value shown white second"
+        )
+    return lo, hi
+
+
+@functools.lru_cache(maxsize=8)
+def _grey_table(dtype: str, lo: float, hi: float) -> NDArray[np.uint8] | None:
+    """Grey levels indexed by the raw bytes of an 8/16-bit integer dtype, or None."""
+    dt = np.dtype(dtype)
+    if dt.kind not in "iu" or dt.itemsize > 2:
+        return None
+    n = 1 << (8 * dt.itemsize)
+    values = np.arange(n, dtype=np.uint32).astype(f"u{dt.itemsize}").view(dt)
+    return _grey_formula(values, lo, hi)
+
+
+def _grey_formula(values: NDArray[Any], lo: float, hi: float) -> NDArray[np.uint8]:
+    out = np.subtract(values, lo, dtype=np.float64)
+    out /= hi - lo
+    np.clip(out, 0.0, 1.0, out=out)
+    out *= 255.0
+    np.rint(out, out=out)
+    np.nan_to_num(out, copy=False, nan=0.0)
+    return out.astype(np.uint8)
+
+
+def grey_levels(
+    values: Volume | torch.Tensor | np.ndarray, lo: float, hi: float
+) -> NDArray[np.uint8]:
+    """Display grey levels 0..255 of ``values`` for the window ``(lo, hi)``.
+
+    ``v`` becomes ``rint(255 * clip((v - lo) / (hi - lo), 0, 1))``, computed in float64;
+    NaN becomes 0, +inf 255 and -inf 0. 8- and 16-bit integer data (12-bit MR is int16)
+    go through a lookup table of every possible value, which gives the same numbers
+    several times faster.
+
+    Parameters
+    ----------
+    values : Volume, torch.Tensor or numpy.ndarray
+        Any shape and real dtype. Never modified.
+    lo, hi : float
+        The values shown black and white, finite, ``lo < hi`` (from
+        :func:`resolve_window`).
+
+    Returns
+    -------
+    ndarray of uint8
+        Same shape as ``values`` (a numpy array whatever the input).
+
+    Raises
+    ------
+    TypeError
+        If ``values`` is not real numbers, or ``lo``/``hi`` are not numbers.
+    ValueError
+        If ``lo``/``hi`` are not finite with ``lo < hi``.
+
+    Examples
+    --------
+    >>> grey_levels(np.array([[0, 50], [100, 200]], dtype=np.int16), 0, 100)
+    array([[  0, 128],
+           [255, 255]], dtype=uint8)
+    """
+    if not (_is_real(lo) and _is_real(hi)):
+        raise TypeError(
+            f"lo, hi: expected two numbers, got {lo!r} and {hi!r}; pass the values shown "
+            f"black and white, e.g. from resolve_window(x, 'percentile')"
+        )
+    lo_f, hi_f = float(lo), float(hi)
+    if not (math.isfinite(lo_f) and math.isfinite(hi_f) and lo_f < hi_f):
+        raise ValueError(
+            f"lo, hi: expected finite numbers with lo < hi, got ({lo_f!r}, {hi_f!r}); "
+            f"pass the value shown black first, e.g. from resolve_window(x, 'percentile')"
+        )
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu" and values.itemsize <= 2:
+        a = values if values.dtype.isnative else values.astype(values.dtype.newbyteorder("="))
+    else:
+        t, _ = _as_tensor(values, "values")
+        t = t.cpu()
+        a = (t.float() if t.dtype in (torch.float16, torch.bfloat16) else t).numpy()
+    table = _grey_table(a.dtype.str, lo_f, hi_f)
+    if table is not None:
+        return np.take(table, a.view(f"u{a.dtype.itemsize}"))
+    return _grey_formula(a, lo_f, hi_f)

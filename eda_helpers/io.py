@@ -174,7 +174,7 @@ def read_series(
     monochrome1 : {"invert", "keep"}, default "invert"
         MONOCHROME1 images (low values shown white) are inverted within their stored
         range by default, so that every Volume reads like MONOCHROME2 (high values
-        bright); ``Volume.window`` is inverted with them. "keep" leaves the values as
+        bright); ``Volume.dicom_window`` is inverted with them. "keep" leaves the values as
         stored. ``Volume.photometric`` always holds the interpretation of the files.
     decoding_plugin : {"auto", "pydicom", "pylibjpeg", "gdcm", "pillow", "pyjpegls"}
         pydicom decoding plugin for compressed pixel data. "auto" uses pylibjpeg for
@@ -247,7 +247,7 @@ def read_series(
     :func:`eda_helpers.geometry.voxel_affine` with slice step
     ``(positions[-1] - positions[0]) / (n - 1)``.
 
-    **Window.** ``Volume.window`` is (WindowCenter, WindowWidth) of slice 0, whose
+    **Window.** ``Volume.dicom_window`` is (WindowCenter, WindowWidth) of slice 0, whose
     units are those of the rescaled values, or None.
 
     Examples
@@ -1215,7 +1215,7 @@ def _build_volume(
         modality=first.modality,
         photometric=first.photometric,
         transfer_syntax=str(first.transfer_syntax),
-        window=window,
+        dicom_window=window,
         study_uid=first.study_uid,
         notes=tuple(notes),
     )

@@ -12,17 +12,25 @@ line with ``;``.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .intensity import Method, _checked_pixels, histogram, value_range
+from . import _checks
+from . import labels as _labels
+from .intensity import (
+    WindowSpec,
+    _as_tensor,
+    _checked_pixels,
+    grey_levels,
+    histogram,
+    resolve_window,
+)
 from .intensity import percentiles as _percentiles
 from .volume import Point, Volume
 
@@ -162,7 +170,10 @@ class _Layout:
 
 def _colormap_lut(cmap: str, background: tuple[float, float, float, float]) -> torch.Tensor:
     """(257, 4) uint8 RGBA: the colormap's 256 colours, then the background colour."""
-    lut = plt.get_cmap(cmap)(np.linspace(0.0, 1.0, 256), bytes=True)
+    # The colormap's own 256 entries, rounded (bytes=True truncates: "gray" would show
+    # grey level 122 as 121, and the grid would not match the viewer).
+    colours = plt.get_cmap(cmap).resampled(256)(np.arange(256))
+    lut = np.round(np.asarray(colours, dtype=np.float64) * 255.0).astype(np.uint8)
     back = np.round(np.asarray(background, dtype=np.float64) * 255).astype(np.uint8)
     lut = np.concatenate([lut, back[None]])
     return torch.from_numpy(np.ascontiguousarray(lut, dtype=np.uint8))
@@ -179,22 +190,24 @@ def _mosaic(
 ) -> torch.Tensor:
     """The (height, width, 4) uint8 RGBA montage of ``pixels`` (one slice per panel).
 
-    Each slice is scaled by its ``(lo, hi)`` to 0..255 as normalize does, reduced by
-    ``layout.factor`` (blocks of ``f x f`` pixels averaged, partial blocks at the edges
-    over the pixels they hold: the antialiasing the screen needs) and coloured. Whole-
-    stack operations only, no per-panel loop.
+    Each slice becomes grey levels through :func:`~eda_helpers.intensity.grey_levels`
+    with its ``(lo, hi)`` (the mapping of every picture of the package: without
+    downsampling a panel holds exactly the viewer's grey levels), is reduced by
+    ``layout.factor`` (blocks of ``f x f`` grey levels averaged, partial blocks at the
+    edges over the pixels they hold: the antialiasing the screen needs) and coloured.
     """
     k = pixels.shape[0]
-    lo = torch.tensor([r[0] for r in ranges], dtype=torch.float32, device=pixels.device)
-    hi = torch.tensor([r[1] for r in ranges], dtype=torch.float32, device=pixels.device)
-    flat = hi <= lo  # constant panels: 0 at or below lo, 255 above (as normalize)
-    gain = torch.where(flat, torch.full_like(lo, 1e30), 255.0 / torch.where(flat, 1.0, hi - lo))
-    out = torch.empty(pixels.shape, dtype=torch.float32, device=pixels.device)
-    out.copy_(pixels)
-    out.sub_(lo[:, None, None]).mul_(gain[:, None, None]).clamp_(0.0, 255.0)
+    if len(set(ranges)) == 1:
+        grey = torch.from_numpy(grey_levels(pixels, *ranges[0]))
+    else:
+        grey = torch.from_numpy(np.stack([grey_levels(pixels[j], *ranges[j]) for j in range(k)]))
     if layout.factor > 1:
-        out = torch.nn.functional.avg_pool2d(out[:, None], layout.factor, ceil_mode=True)[:, 0]
-    index = out.round_().nan_to_num_(nan=0.0).to(torch.int32).cpu()
+        pooled = torch.nn.functional.avg_pool2d(
+            grey[:, None].float(), layout.factor, ceil_mode=True
+        )[:, 0]
+        index = pooled.round_().to(torch.int32)
+    else:
+        index = grey.to(torch.int32)
 
     # Tile: pad every panel with the gap (background) to its cell, then lay the cells
     # out row by row and cut the gap after the last row and column.
@@ -213,11 +226,9 @@ def plot_grid(
     max_panels: int = 25,
     slices: Iterable[int] | None = None,
     scale: Scale = "shared",
-    method: Method = "percentile",
+    window: WindowSpec = "percentile",
     low: float = 0.5,
     high: float = 99.5,
-    center: float | None = None,
-    width: float | None = None,
     points: Iterable[Point] | None = None,
     cmap: str = "gray",
     labels: bool = True,
@@ -243,16 +254,19 @@ def plot_grid(
     slices : iterable of int, optional
         Slice indices (0-based, in slice order) to draw instead, in the order given.
     scale : {"shared", "per_slice"}
-        ``"shared"``: one ``(lo, hi)`` for all panels, from :func:`value_range` over the
-        whole volume (so the panels can be compared, and a panel looks the same
-        whichever slices are shown). ``"per_slice"``: each panel scaled by its own range.
-    method, low, high, center, width
-        How ``(lo, hi)`` is chosen, as in :func:`eda_helpers.normalize` (default: the 0.5
-        and 99.5 percentiles; ``method="window"`` uses the Volume's window by default).
+        ``"shared"``: one window for all panels, resolved over the whole volume (so the
+        panels can be compared, a panel looks the same whichever slices are shown, and
+        the same as in :class:`~eda_helpers.SliceViewer` with the same ``window=``).
+        ``"per_slice"``: a named window resolved for each panel on its own.
+    window : {"percentile", "minmax", "dicom"} or (low, high), default "percentile"
+        The values shown black and white, resolved by
+        :func:`eda_helpers.intensity.resolve_window` (as every picture of the package).
+    low, high : float
+        Percentiles for ``window="percentile"``.
     points : iterable of Point, optional
-        Points to mark (needs a Volume, whose instance numbers place them): a cross on the
-        panel of each point's slice, with its text beside it. Points of slices not drawn
-        are left out.
+        Points to mark (needs a Volume, whose instance numbers place them): a thin ring
+        on the panel of each point's slice, with its text beside it, in the style of
+        :mod:`eda_helpers.labels`. Points of slices not drawn are left out.
     cmap : str
         Matplotlib colormap name.
     labels : bool
@@ -288,7 +302,7 @@ def plot_grid(
     ValueError
         If ``volume`` is not 3-D or is empty; if ``max_panels < 1``; if a slice index is
         out of range or more slices than ``max_panels`` are given; if ``scale`` is
-        unknown; and as :func:`eda_helpers.value_range`.
+        unknown; and as :func:`eda_helpers.intensity.resolve_window`.
 
     Warns
     -----
@@ -318,29 +332,27 @@ def plot_grid(
         )
     n, rows, cols = (int(s) for s in pixels.shape)
     picked = _pick_slices(n, slices, max_panels)
-    options = {"method": method, "low": low, "high": high, "center": center, "width": width}
-    if scale == "shared":
-        ranges = [value_range(volume, **options)] * len(picked)
-    elif method == "window":
-        window = value_range(volume, **options)  # a window does not depend on the slice
-        ranges = [window] * len(picked)
+    if scale == "shared" or not isinstance(window, str) or window == "dicom":
+        # Numbers and the DICOM window do not depend on the slice.
+        ranges = [resolve_window(volume, window, low=low, high=high)] * len(picked)
     else:
-        ranges = [value_range(pixels[i], **options) for i in picked]
+        ranges = [resolve_window(pixels[i], window, low=low, high=high) for i in picked]
 
+    vol = volume if isinstance(volume, Volume) else None
     aspect = 1.0
-    if is_volume:
-        _, dy, dx = volume.spacing
+    if vol is not None:
+        _, dy, dx = vol.spacing
         if dx > 0 and dy > 0:
             aspect = dy / dx
     n_rows, n_cols = grid_shape(len(picked), aspect=aspect * rows / cols)
     gap = max(1, round(0.02 * max(rows, cols)))
     full = _Layout(n_rows, n_cols, rows, cols, gap)
-    if title is None and is_volume:
-        title = volume.description or None
+    if title is None and vol is not None:
+        title = vol.description or None
     if ax is None:
         if figsize is None:
-            h, w = full.size
-            h *= aspect
+            h_px, w = full.size
+            h = h_px * aspect
             side = min(_MAX_SIDE_IN, _PANEL_IN * max(n_rows, n_cols))
             figsize = (side, side * h / w) if w >= h else (side * w / h, side)
             figsize = (figsize[0], figsize[1] + (_TITLE_IN if title else 0.0))
@@ -348,7 +360,7 @@ def plot_grid(
         top = 1.0 - (_TITLE_IN / figsize[1] if title else 0.0)
         fig.subplots_adjust(left=0.0, right=1.0, bottom=0.0, top=top)
     else:
-        fig = ax.figure
+        fig = cast("Figure", ax.figure)
 
     factor = 1
     if downsample:
@@ -374,7 +386,7 @@ def plot_grid(
         pad = 0.03 * cols
         for j, i in enumerate(picked):
             x0, y0 = layout.origin(j)
-            text = f"{i} · #{volume.instance_numbers[i]}" if is_volume else f"{i}"
+            text = f"{i} · #{vol.instance_numbers[i]}" if vol is not None else f"{i}"
             ax.text(
                 x0 + pad,
                 y0 + pad / aspect,
@@ -387,16 +399,24 @@ def plot_grid(
                 gid="panel-label",
             )
 
-    if points is not None:
-        _mark_points(ax, volume, picked, layout, points)
+    if points is not None and vol is not None:
+        _mark_points(ax, vol, picked, layout, points)
     return fig
+
+
+def _text_height(ax: Axes, data_width: float, fontsize: float) -> float:
+    """Height of one line of ``fontsize``-point text in data units along x."""
+    per_unit = ax.bbox.width / data_width if data_width > 0 else 1.0
+    return 1.25 * fontsize * ax.figure.dpi / 72.0 / per_unit
 
 
 def _mark_points(
     ax: Axes, volume: Volume, picked: Sequence[int], layout: _Layout, points: Iterable[Point]
 ) -> None:
     by_slice = volume.points_by_slice(points)
-    xs, ys, notes, left = [], [], [], []
+    height = _text_height(ax, layout.cols * (layout.panel_cols + layout.gap), _LABEL_PT)
+    placed: list[_labels.PlacedLabel] = []
+    mine: list[tuple[float, float, str]] = []
     for j, i in enumerate(picked):
         x0, y0 = layout.origin(j)
         for p in by_slice.get(i, ()):
@@ -404,43 +424,56 @@ def _mark_points(
                 -0.5 <= p.x <= layout.panel_cols - 0.5 and -0.5 <= p.y <= layout.panel_rows - 0.5
             )
             if not inside:
-                warnings.warn(
+                _checks.warn(
                     f"points: {p} lies outside its slice ({layout.panel_rows} rows x "
-                    f"{layout.panel_cols} cols) and is not drawn",
-                    UserWarning,
-                    stacklevel=3,
+                    f"{layout.panel_cols} cols) and is not drawn"
                 )
                 continue
-            xs.append(x0 + p.x)
-            ys.append(y0 + p.y)
-            notes.append(p.text)
-            left.append(p.x < (layout.panel_cols - 1) / 2)
-    _draw_marks(ax, xs, ys, notes, left)
+            mine.append((float(p.x), float(p.y), p.text))
+        for q in _labels.layout(mine, layout.panel_rows, layout.panel_cols, text_height=height):
+            placed.append(
+                q._replace(x=x0 + q.x, y=y0 + q.y, text_x=x0 + q.text_x, text_y=y0 + q.text_y)
+            )
+        mine.clear()
+    _draw_marks(ax, placed, layout.panel_rows, layout.panel_cols)
 
 
-def _draw_marks(
-    ax: Axes, xs: Sequence[float], ys: Sequence[float], notes: Sequence[str], left: Sequence[bool]
-) -> None:
-    """Red crosses with their texts, each text on the outer side of its cross.
+_LABEL_PT = 8.0
 
-    Texts go left of points in the left half of their image and right of the others, so
-    that the labels of a left/right pair (such as the two subarticular zones of one disc
-    on an axial slice) spread apart instead of overlapping.
-    """
-    if not xs:
+
+def _draw_marks(ax: Axes, placed: Sequence[_labels.PlacedLabel], rows: int, cols: int) -> None:
+    """Label points in the style of :mod:`eda_helpers.labels`, at the given places."""
+    if not placed:
         return
-    ax.scatter(xs, ys, marker="+", s=60, c="red", linewidths=1.5, gid="points", zorder=3)
-    for x, y, note, on_left in zip(xs, ys, notes, left, strict=True):
-        if note:
-            ax.annotate(
-                note,
-                (x, y),
-                xytext=(-5 if on_left else 5, 5),
-                textcoords="offset points",
-                ha="right" if on_left else "left",
-                color="yellow",
-                fontsize=8,
+    from matplotlib import patheffects
+
+    halo = [patheffects.withStroke(linewidth=2.5, foreground=_labels.HALO)]
+    size = (2.0 * _labels.marker_radius(rows, cols)) ** 2 / 4
+    ax.scatter(
+        [p.x for p in placed],
+        [p.y for p in placed],
+        marker="o",
+        s=max(30.0, size),
+        facecolors="none",
+        edgecolors=_labels.INK,
+        linewidths=1.0,
+        path_effects=halo,
+        gid="points",
+        zorder=3,
+    )
+    for p in placed:
+        if p.text:
+            ax.text(
+                p.text_x,
+                p.text_y,
+                p.text,
+                ha="right" if p.anchor == "end" else "left",
+                va="center",
+                color=_labels.INK,
+                fontsize=_LABEL_PT,
+                path_effects=halo,
                 gid="point-label",
+                zorder=4,
             )
 
 
@@ -451,11 +484,14 @@ def plot_histogram(
     exclude_background: bool = False,
     threshold: float | None = None,
     log: bool = False,
-    percentiles: Sequence[float] = (0.5, 99.5),
+    window: WindowSpec | None = "percentile",
+    low: float = 0.5,
+    high: float = 99.5,
+    percentiles: Sequence[float] = (),
     limits: tuple[float, float] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Histogram of the intensities, with markers where a percentile clip would cut.
+    """Histogram of the intensities, with markers where the display window cuts.
 
     Parameters
     ----------
@@ -471,11 +507,15 @@ def plot_histogram(
         Background level for ``exclude_background=True``; 0 by default.
     log : bool
         Logarithmic count axis.
+    window : {"percentile", "minmax", "dicom"} or (low, high) or None
+        Mark the values shown black and white for this window, resolved as every picture
+        of the package does (:func:`eda_helpers.intensity.resolve_window`, over all
+        finite values, background included): the cuts of ``plot_grid`` and
+        ``SliceViewer`` with the same ``window=``. None for no window markers.
+    low, high : float
+        Percentiles for ``window="percentile"``.
     percentiles : sequence of float
-        Draw a dashed vertical line at each of these percentiles, labelled in the legend.
-        They are computed over all finite values, background included, so they are the
-        cuts of ``normalize(volume, method="percentile", low=..., high=...)``. Pass
-        ``()`` for none.
+        More dashed vertical lines at these percentiles, labelled in the legend.
     limits : (float, float), optional
         Range of the bins; by default that of the counted values.
     ax : matplotlib Axes, optional
@@ -484,8 +524,8 @@ def plot_histogram(
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn into: one ``StepPatch`` (the histogram) and one ``Line2D`` per
-        percentile.
+        The Axes drawn into: one ``StepPatch`` (the histogram), two ``Line2D`` for the
+        window (``gid`` ``"window-low"``, ``"window-high"``), then one per percentile.
 
     Raises
     ------
@@ -496,9 +536,11 @@ def plot_histogram(
     Examples
     --------
     >>> import torch
-    >>> ax = plot_histogram(torch.arange(100.0), bins=10, percentiles=(50,))
-    >>> len(ax.patches), ax.lines[0].get_xdata()[0], ax.get_legend_handles_labels()[1]
-    (1, 49.5, ['p50 = 49.5'])
+    >>> ax = plot_histogram(torch.arange(100.0), bins=10, window=(10, 90), percentiles=(50,))
+    >>> len(ax.patches), [line.get_xdata()[0] for line in ax.lines]
+    (1, [10.0, 90.0, 49.5])
+    >>> ax.get_legend_handles_labels()[1]
+    ['black = 10', 'white = 90', 'p50 = 49.5']
     """
     qs = [float(q) for q in percentiles]
     for q in qs:
@@ -514,9 +556,19 @@ def plot_histogram(
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     ax.stairs(counts, edges, fill=True, alpha=0.7, color="C0", label="_nolegend_")
+    if window is not None:
+        # Values of any shape: as one row, so that the window rules for images apply.
+        flat = volume if isinstance(volume, Volume) else _as_tensor(volume, "volume")[0]
+        if not isinstance(flat, Volume) and flat.ndim not in (2, 3):
+            flat = flat.reshape(1, -1)
+        lo, hi = resolve_window(flat, window, low=low, high=high)
+        for v, name, colour in ((lo, "black", "C1"), (hi, "white", "C3")):
+            ax.axvline(
+                v, color=colour, linewidth=1.4, label=f"{name} = {v:.4g}", gid=f"window-{name}"
+            )
     cuts = _percentiles(volume, qs) if qs else ()
     for k, (q, v) in enumerate(zip(qs, cuts, strict=True)):
-        ax.axvline(v, color=f"C{k + 1}", linestyle="--", linewidth=1.2, label=f"p{q:g} = {v:.4g}")
+        ax.axvline(v, color=f"C{k + 4}", linestyle="--", linewidth=1.2, label=f"p{q:g} = {v:.4g}")
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("intensity")
@@ -524,7 +576,7 @@ def plot_histogram(
     ax.set_ylabel(f"pixels{kept}")
     if isinstance(volume, Volume) and volume.description:
         ax.set_title(volume.description, fontsize="medium")
-    if qs:
+    if qs or window is not None:
         ax.legend(fontsize="small", frameon=False)
     return ax
 
@@ -536,7 +588,7 @@ def plot_cross_reference(
     index: int | None = None,
     points: Iterable[Point] | None = None,
     labels: bool = False,
-    method: Method = "percentile",
+    window: WindowSpec = "percentile",
     low: float = 0.5,
     high: float = 99.5,
     cmap: str = "gray",
@@ -564,9 +616,11 @@ def plot_cross_reference(
         Points to mark on the shown slice (those of other slices are left out).
     labels : bool
         Write each line's InstanceNumber (``#12``) at its right-hand end.
-    method, low, high
-        How the displayed range is chosen, as in :func:`eda_helpers.normalize`, from
-        the shown slice.
+    window : {"percentile", "minmax", "dicom"} or (low, high), default "percentile"
+        The values shown black and white, resolved over the whole ``volume`` as in
+        :func:`plot_grid` and :class:`~eda_helpers.SliceViewer`.
+    low, high : float
+        Percentiles for ``window="percentile"``.
     cmap : str
         Matplotlib colormap of the image.
     title : str, optional
@@ -640,15 +694,12 @@ def plot_cross_reference(
     if ax is None:
         height = 6.0
         _, ax = plt.subplots(figsize=(height * cols * dc / (rows * dr) + 1.6, height))
-    if method == "window":  # the window belongs to the Volume, not to a slice
-        lo, hi = value_range(volume, method="window")
-    else:
-        lo, hi = value_range(volume.pixels[i], method=method, low=low, high=high)
+    lo, hi = resolve_window(volume, window, low=low, high=high)
     ax.imshow(
-        volume.pixels[i].numpy(),
+        grey_levels(volume.pixels[i], lo, hi),
         cmap=cmap,
-        vmin=lo,
-        vmax=hi,
+        vmin=0,
+        vmax=255,
         aspect=dr / dc,
         interpolation="antialiased",
     )
@@ -691,11 +742,9 @@ def plot_cross_reference(
                     gid="line-label",
                 )
     if drawn == 0:
-        warnings.warn(
+        _checks.warn(
             f"others: none of the {sum(len(v) for v in stacks)} slices cuts slice {i} of "
-            f"the shown volume; are they of the same study and another orientation?",
-            UserWarning,
-            stacklevel=2,
+            f"the shown volume; are they of the same study and another orientation?"
         )
     ax.set_xlim(-0.5, cols - 0.5)
     ax.set_ylim(rows - 0.5, -0.5)
@@ -705,13 +754,13 @@ def plot_cross_reference(
 
     if points is not None:
         mine = volume.points_by_slice(points).get(i, [])
-        _draw_marks(
-            ax,
-            [p.x for p in mine],
-            [p.y for p in mine],
-            [p.text for p in mine],
-            [p.x < (cols - 1) / 2 for p in mine],
+        placed = _labels.layout(
+            [(float(p.x), float(p.y), p.text) for p in mine],
+            rows,
+            cols,
+            text_height=_text_height(ax, float(cols), _LABEL_PT),
         )
+        _draw_marks(ax, placed, rows, cols)
     if title is None:
         desc = f"{volume.description} " if volume.description else ""
         title = f"{desc}slice {i} · #{volume.instance_numbers[i]}"

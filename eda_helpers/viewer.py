@@ -1,94 +1,50 @@
-"""A slice viewer for Jupyter: a thin ipywidgets view over a pure render function.
+"""A slice viewer for Jupyter whose scrubbing never waits on the kernel.
 
-:func:`render_slice` maps one slice to display grey levels (and draws label points);
-:func:`encode_png` turns the result into PNG bytes. :class:`SliceViewer` wires the two to
-a slider, a play button, a window control and a readout, and caches the encoded frames.
+:func:`render_slice` maps one slice to display grey levels (through
+:func:`eda_helpers.intensity.grey_levels`, the mapping of every picture of the package)
+and draws label points on it; :func:`encode_png` turns the result into PNG bytes.
 
-Frames never go through a matplotlib figure: 12-bit MR data is mapped through a
-65536-entry lookup table, float data with array operations, and the PNG is written
-directly with zlib (see :func:`encode_png`). On a 512x512 int16 slice a new frame takes
-a few milliseconds, more than ten times less than drawing it with matplotlib
-(``benchmarks/bench_viewer.py``).
+:class:`SliceViewer` is built from core ipywidgets only (Kaggle cannot load custom
+front-end extensions). The kernel renders every frame once per window, the current slice
+first, into one ``Image`` widget per slice; the slice slider, the Play button, the frames
+and the per-slice readout are linked in the browser (:mod:`eda_helpers.frontend`), so a
+key press, a held key or Play shows the next slice in a few milliseconds, also while the
+kernel runs another cell. The viewer's display data also carries a self-contained HTML
+viewer (:meth:`SliceViewer.to_html`) for the places where no kernel runs.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import struct
-import warnings
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, NamedTuple
+from pathlib import Path
+from typing import Any, Literal
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from . import _checks
+from . import frontend as _frontend
+from . import labels as _labels
 from .geometry import slice_offsets
-from .intensity import value_range
+from .intensity import WindowSpec, grey_levels, resolve_window
 from .volume import Point, Volume
 
-__all__ = ["SliceViewer", "encode_png", "render_slice"]
+__all__ = ["SliceViewer", "encode_png", "render_slice", "save_html"]
 
-WindowSpec = Literal["percentile", "minmax", "dicom"] | tuple[float, float]
-
-_WINDOW_METHODS = ("percentile", "minmax", "dicom")
-_MARKER_RGB = (255, 64, 64)
+Saved = Literal["html", "png"] | None
+_SAVED = ("html", "png", None)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 # --------------------------------------------------------------------------------------
 # Pure functions: grey levels, label points, PNG bytes
 # --------------------------------------------------------------------------------------
-
-
-def _check_bounds(lo: float, hi: float, *, name: str = "lo, hi") -> tuple[float, float]:
-    try:
-        lo_f, hi_f = float(lo), float(hi)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name}: expected two numbers, got {lo!r} and {hi!r}; pass the values that "
-            f"map to black and white, e.g. (0.0, 1000.0)"
-        ) from None
-    if not (np.isfinite(lo_f) and np.isfinite(hi_f) and lo_f < hi_f):
-        raise ValueError(
-            f"{name}: expected finite numbers with lo < hi, got ({lo_f!r}, {hi_f!r}); "
-            f"pass the value shown black first and the value shown white second"
-        )
-    return lo_f, hi_f
-
-
-def _grey_levels(values: NDArray[Any], lo: float, hi: float) -> NDArray[np.uint8]:
-    """``rint(255 * clip((v - lo) / (hi - lo), 0, 1))`` in float64; NaN maps to 0."""
-    out = np.subtract(values, lo, dtype=np.float64)
-    out /= hi - lo
-    np.clip(out, 0.0, 1.0, out=out)
-    out *= 255.0
-    np.rint(out, out=out)
-    np.nan_to_num(out, copy=False, nan=0.0)
-    return out.astype(np.uint8)
-
-
-def _lookup_table(dtype: np.dtype, lo: float, hi: float) -> NDArray[np.uint8] | None:
-    """A table indexed by the raw bytes of a small integer dtype, or None for others."""
-    if dtype == np.int16:
-        values = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.int16)
-    elif dtype == np.uint16:
-        values = np.arange(65536, dtype=np.uint16)
-    elif dtype == np.int8:
-        values = np.arange(256, dtype=np.uint16).astype(np.uint8).view(np.int8)
-    elif dtype == np.uint8:
-        values = np.arange(256, dtype=np.uint8)
-    else:
-        return None
-    return _grey_levels(values, lo, hi)
-
-
-def _unsigned_view(a: NDArray[Any]) -> NDArray[Any]:
-    """The same bytes as unsigned integers, so they can index a lookup table."""
-    return a.view(np.dtype(f"u{a.dtype.itemsize}"))
 
 
 def _as_numpy(x: Any, *, name: str) -> NDArray[Any]:
@@ -115,65 +71,46 @@ def _check_numeric(a: NDArray[Any], *, name: str) -> None:
         )
 
 
-def _check_points(points: Any, *, name: str = "points") -> list[Point]:
-    if points is None:
-        return []
-    if isinstance(points, Point) or not isinstance(points, Iterable):
-        raise TypeError(
-            f"{name}: expected an iterable of Point, got {type(points).__name__}; "
-            f"wrap a single point in a list: {name}=[Point(...)]"
-        )
-    out = list(points)
-    for i, p in enumerate(out):
-        if not isinstance(p, Point):
-            raise TypeError(
-                f"{name}: expected Point objects, item {i} is {type(p).__name__} ({p!r}); "
-                f"build them with eda_helpers.Point(instance_number, x, y, text)"
-            )
-        try:
-            finite = bool(np.isfinite(float(p.x)) and np.isfinite(float(p.y)))
-        except (TypeError, ValueError):
-            finite = False
-        if not finite:
-            raise ValueError(
-                f"{name}: item {i} has x={p.x!r}, y={p.y!r}; expected finite pixel "
-                f"coordinates (column, row); leave out the points without a position"
-            )
-    return out
+def _draw_points(
+    grey: NDArray[np.uint8], points: Sequence[Point], *, display_width: int | None = None
+) -> NDArray[np.uint8]:
+    """RGB copy of ``grey`` with the label points in the style of :mod:`labels`.
 
-
-def _draw_points(grey: NDArray[np.uint8], points: Sequence[Point]) -> NDArray[np.uint8]:
+    The text is 13 CSS pixels high once the image is shown ``display_width`` pixels wide
+    (by default the width the viewer gives it: its own, at least 384).
+    """
     from PIL import Image, ImageDraw, ImageFont
 
     rows, cols = grey.shape
     image = Image.fromarray(grey).convert("RGB")
     draw = ImageDraw.Draw(image)
-    r = max(3, round(min(rows, cols) / 60))
-    width = max(1, r // 4)
-    font = ImageFont.load_default(size=max(10, round(min(rows, cols) / 32)))
-    for p in points:
-        x, y = float(p.x), float(p.y)
-        draw.ellipse((x - r, y - r, x + r, y + r), outline=_MARKER_RGB, width=width)
-        draw.line((x - r, y, x + r, y), fill=_MARKER_RGB, width=width)
-        draw.line((x, y - r, x, y + r), fill=_MARKER_RGB, width=width)
+    r = _labels.marker_radius(rows, cols)
+    shown = display_width if display_width is not None else max(384, cols)
+    size = max(6, round(13 * cols / shown))
+    font = ImageFont.load_default(size=size)
+    placed = _labels.layout(
+        [(float(p.x), float(p.y), p.text) for p in points], rows, cols, text_height=size
+    )
+    for p in placed:
+        box = (p.x - r, p.y - r, p.x + r, p.y + r)
+        draw.ellipse(box, outline=_labels.HALO_RGB, width=3)
+        draw.ellipse(box, outline=_labels.INK_RGB, width=1)
         if not p.text:
             continue
-        # Right of the marker, or left of it when the label would leave the image.
-        left = x + r + 2
-        if left + draw.textlength(p.text, font=font) > cols:
-            left = max(0.0, x - r - 2 - draw.textlength(p.text, font=font))
         if isinstance(font, ImageFont.FreeTypeFont):
             draw.text(
-                (left, y),
+                (p.text_x, p.text_y),
                 p.text,
-                fill=_MARKER_RGB,
+                fill=_labels.INK_RGB,
                 font=font,
-                anchor="lm",
-                stroke_width=1,
-                stroke_fill=(0, 0, 0),
+                anchor="rm" if p.anchor == "end" else "lm",
+                stroke_width=2,
+                stroke_fill=_labels.HALO_RGB,
             )
         else:  # pragma: no cover - Pillow built without FreeType
-            draw.text((left, y - r), p.text, fill=_MARKER_RGB, font=font)
+            w = draw.textlength(p.text, font=font)
+            left = p.text_x - w if p.anchor == "end" else p.text_x
+            draw.text((left, p.text_y - size / 2), p.text, fill=_labels.INK_RGB, font=font)
     return np.asarray(image)
 
 
@@ -196,7 +133,8 @@ def render_slice(
         becomes 0, +inf 255, -inf 0). ``lo < hi``, both finite, is required.
     points : iterable of Point, optional
         Markers to draw, at column ``x`` and row ``y`` (finite; a marker beyond the
-        edge is cut off): a circle with a cross and the point's text beside it. Their
+        edge is cut off): a thin light ring and the point's text beside it, light with
+        a dark halo, on the outer side of the image (:mod:`eda_helpers.labels`). Their
         ``instance_number`` is not looked at; pick the points of this slice first (see
         :meth:`Volume.points_by_slice`).
 
@@ -228,10 +166,8 @@ def render_slice(
             f"pixels: expected one non-empty 2-D slice (rows, cols), got shape {a.shape}; "
             f"pick a slice first, e.g. volume.pixels[i]"
         )
-    lo, hi = _check_bounds(lo, hi)
-    pts = _check_points(points)
-    lut = _lookup_table(a.dtype, lo, hi)
-    grey = np.take(lut, _unsigned_view(a)) if lut is not None else _grey_levels(a, lo, hi)
+    grey = grey_levels(a, lo, hi)
+    pts = _checks.points("points", points)
     return _draw_points(grey, pts) if pts else grey
 
 
@@ -302,7 +238,7 @@ def encode_png(image: NDArray[np.uint8], *, level: int = 1) -> bytes:
     # RGB: a grey pixel is three equal bytes, which only string matching finds.
     strategy = zlib.Z_RLE if image.ndim == 2 else zlib.Z_DEFAULT_STRATEGY
     compressor = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
-    idat = compressor.compress(raw) + compressor.flush()
+    idat = compressor.compress(raw.data) + compressor.flush()
     colour_type = 0 if image.ndim == 2 else 2
     header = struct.pack(">IIBBBBB", cols, rows, 8, colour_type, 0, 0, 0)
     return b"".join(
@@ -319,31 +255,40 @@ def encode_png(image: NDArray[np.uint8], *, level: int = 1) -> bytes:
 # The widget
 # --------------------------------------------------------------------------------------
 
-
-class CacheInfo(NamedTuple):
-    """Counters of the frame cache of a :class:`SliceViewer`."""
-
-    hits: int
-    encodes: int
-    frames: int
-    nbytes: int
-    maxbytes: int
+# A saved render larger than this is downsampled (with a note saying so).
+MAX_SAVED_BYTES = 20 * 2**20
 
 
 class SliceViewer(widgets.VBox):
-    """Step through the slices of a volume in a notebook.
+    """Step through the slices of a volume in a notebook, without waiting on the kernel.
 
-    A slider (arrow keys step it once it has focus) and a play button choose the slice,
-    a range slider sets the values shown black and white, and a line of text gives the
-    slice index, InstanceNumber, position and the labels on that slice. The viewer is a
-    widget: leave it as the last expression of a cell to show it.
+    The image, a slice slider spanning its width, a one-line readout (slice index,
+    InstanceNumber, mm along the slice normal, labels on the slice), a play button, a
+    slice number box and a window control (centre/width and low-high, reset). Leave the
+    viewer as the last expression of a cell to show it.
 
-    The display data also holds a PNG of the slice shown when the cell ran, for the
-    places that cannot draw the widget: nbconvert's HTML export of a notebook saved
-    without widget state, an untrusted notebook opened in JupyterLab, renderers that
-    ignore widgets. A trusted notebook reopened in JupyterLab without a kernel shows the
-    widget as saved (with widget state) or a "model not found" line (without); run the
-    cell again to get the live viewer.
+    **Live.** Every frame is rendered by the kernel once per window (the current slice
+    first, so that the image appears at once) and then lives in the browser: the slider,
+    Play, the number box, the frames and the readout are linked there, so stepping,
+    holding an arrow key and Play never wait for the kernel and keep working while it
+    runs another cell. Changing the window re-renders the frames in the kernel.
+    ``viewer.index`` reads and sets the slice from Python.
+
+    **Keys.** Click the slider's handle, then the arrow keys step it (JupyterLab). In
+    Jupyter Notebook 7 the notebook's command mode takes the arrow keys from the slider's
+    handle; click the slice number box instead: ArrowUp/ArrowDown step it there (an input
+    box keeps its keys in both front-ends), and it is linked to the slider in the browser.
+
+    **Saved.** The display data also carries (``saved="html"``, the default) a
+    self-contained HTML viewer built by :meth:`to_html`, which nbconvert's HTML, nbviewer,
+    VS Code and a saved Kaggle version show where no kernel runs: slider, arrow keys and
+    mouse wheel on the image, play, window centre/width, label points, readout. Where
+    scripts are stripped (GitHub) it shows the current slice with a caption. Frames are
+    JPEG at quality 90; in the saved render the window can be narrowed or moved only
+    *within* the window saved (the 256 saved grey levels are mapped again: banding when
+    narrowed a lot; what the saved window clipped stays clipped). Above ``max_saved_bytes``
+    the saved frames are downsampled and the render says so. ``saved="png"`` stores one
+    PNG of the current slice instead, ``saved=None`` nothing but the widget.
 
     Parameters
     ----------
@@ -353,47 +298,50 @@ class SliceViewer(widgets.VBox):
     points : iterable of Point, optional
         Label points; each is drawn on the slice whose InstanceNumber it names only.
     window : {"percentile", "minmax", "dicom"} or (low, high), default "percentile"
-        The initial values shown black and white, also restored by the reset button:
-        the 0.5th-99.5th percentiles of the volume, its minimum and maximum, the
-        DICOM WindowCenter/WindowWidth of a Volume that carries one, or two numbers.
+        The values shown black and white, as every picture of the package takes them
+        (:func:`eda_helpers.intensity.resolve_window`); also restored by reset.
     index : int, optional
         The slice shown first; the middle slice by default.
     width : int, optional
-        Display width of the image in CSS pixels; the slice's own width by default.
-        The image never grows wider than the output area.
+        Display width of the image in CSS pixels; the slice's own width (at least 384)
+        by default. The image never grows wider than the output area.
     interval : int, default 100
         Milliseconds between frames when playing.
-    cache_bytes : int, default 64 MiB
-        Memory for encoded frames of the current window, least recently shown
-        dropped first; 0 turns the cache off.
+    saved : {"html", "png", None}, default "html"
+        What the display data carries besides the live widget.
+    max_saved_bytes : int, default 20 MiB
+        Size cap of the saved HTML's frames.
 
     Attributes
     ----------
     slider : ipywidgets.IntSlider
         The slice index.
     play : ipywidgets.Play
-        Steps the slider in the browser (linked on the front end: a frame costs one
-        kernel round trip, the render).
+        Steps the slider in the browser.
+    number : ipywidgets.BoundedIntText
+        The slice index as a number box (arrow keys step it in every front-end).
+    frames : ipywidgets.Tab
+        One ``Image`` (PNG) per slice, the tab bar hidden; shows the slider's slice.
+    readouts : ipywidgets.Tab
+        One ``HTML`` readout line per slice, likewise.
     window_slider : ipywidgets.FloatRangeSlider
-        The values shown black and white.
+        The values shown black and white; a key step is 1 % of the data range.
+    window_readout : ipywidgets.HTML
+        The window as centre/width and low-high.
     reset_button : ipywidgets.Button
         Restores the initial window.
-    image : ipywidgets.Image
-        The current frame, PNG.
-    readout : ipywidgets.HTML
-        Slice index, InstanceNumber, position and labels of the current slice.
 
     Raises
     ------
     TypeError
-        If ``volume`` is not a Volume/tensor/array of real numbers, or a point is not a
-        Point.
+        If ``volume`` is not a Volume/tensor/array of real numbers, a point is not a
+        Point, or ``index``, ``width``, ``interval``, ``max_saved_bytes`` are not
+        integers.
     ValueError
-        If the pixels are not 3-D or are empty, ``window`` is not one of the choices,
-        ``window="dicom"`` is asked of data without a DICOM window,
-        ``window="percentile"``/``"minmax"`` of data without a finite value, a point's
-        ``x`` or ``y`` is not finite, or ``index``, ``width``, ``interval`` or
-        ``cache_bytes`` are out of range.
+        If the pixels are not 3-D or are empty, ``window`` or ``saved`` is not one of
+        the choices, ``window="dicom"`` is asked of data without a DICOM window, a named
+        window of data without a finite value, a point's ``x`` or ``y`` is not finite,
+        or ``index``, ``width``, ``interval``, ``max_saved_bytes`` are out of range.
 
     Warns
     -----
@@ -406,9 +354,9 @@ class SliceViewer(widgets.VBox):
     ...                 window=(0, 59))
     >>> v
     SliceViewer(3 slices 4x5, slice 1)
-    >>> v.slider.value = 2
-    >>> v.readout.value
-    'slice <b>2</b> of 0–2 · instance 3'
+    >>> v.index = 2
+    >>> v.readout_text(2)
+    'slice 2 of 0–2 · #3'
     >>> v.close()
     """
 
@@ -421,30 +369,31 @@ class SliceViewer(widgets.VBox):
         index: int | None = None,
         width: int | None = None,
         interval: int = 100,
-        cache_bytes: int = 64 * 2**20,
+        saved: Saved = "html",
+        max_saved_bytes: int = MAX_SAVED_BYTES,
     ) -> None:
         volume_obj, pixels = self._check_volume(volume)
         n, _rows, cols = pixels.shape
         self._volume = volume_obj
         self._pixels = pixels
         self._description = volume_obj.description if volume_obj is not None else ""
+        self._aspect = 1.0
+        self._offsets: NDArray[np.float64] | None = None
         if volume_obj is not None:
             self._instance_numbers = tuple(int(i) for i in volume_obj.instance_numbers)
-            self._positions: NDArray[np.float64] | None = np.asarray(
-                volume_obj.positions, dtype=np.float64
-            )
             try:
-                self._offsets: NDArray[np.float64] | None = slice_offsets(
-                    self._positions, volume_obj.orientation
+                self._offsets = slice_offsets(
+                    np.asarray(volume_obj.positions, dtype=np.float64), volume_obj.orientation
                 )
-            except ValueError:  # degenerate orientation: show the positions only
+            except ValueError:  # degenerate orientation: no position in the readout
                 self._offsets = None
+            _, dr, dc = volume_obj.spacing
+            if dr > 0 and dc > 0 and math.isfinite(dr / dc):
+                self._aspect = float(dr / dc)
         else:
             self._instance_numbers = tuple(range(1, n + 1))
-            self._positions = None
-            self._offsets = None
 
-        pts = _check_points(points)
+        pts = _checks.points("points", points)
         if volume_obj is not None:
             self._points = volume_obj.points_by_slice(pts)
         else:
@@ -454,98 +403,124 @@ class SliceViewer(widgets.VBox):
                     self._points.setdefault(int(p.instance_number) - 1, []).append(p)
         if pts and not self._points:
             numbers = self._instance_numbers
-            warnings.warn(
+            _checks.warn(
                 f"points: none of the {len(pts)} points belongs to this volume "
                 f"(instance numbers {min(numbers)}..{max(numbers)}); they are not drawn. "
-                f"Check that the labels are those of this series",
-                UserWarning,
-                stacklevel=2,
+                f"Check that the labels are those of this series"
             )
 
-        if index is None:
-            index = (n - 1) // 2
-        if isinstance(index, bool) or not isinstance(index, int | np.integer):
-            raise TypeError(f"index: expected an int, got {type(index).__name__}")
+        index = (n - 1) // 2 if index is None else _checks.integer("index", index)
         if not 0 <= index < n:
             raise ValueError(f"index: expected a slice index in 0..{n - 1}, got {index}")
-        if width is not None and (not isinstance(width, int | np.integer) or width < 1):
-            raise ValueError(f"width: expected a positive number of pixels, got {width!r}")
-        if not isinstance(interval, int | np.integer) or interval < 1:
-            raise ValueError(f"interval: expected milliseconds >= 1, got {interval!r}")
-        if not isinstance(cache_bytes, int | np.integer) or cache_bytes < 0:
-            raise ValueError(f"cache_bytes: expected a number of bytes >= 0, got {cache_bytes!r}")
+        if width is not None:
+            width = _checks.integer("width", width, minimum=1)
+        interval = _checks.integer("interval", interval, minimum=1)
+        self._saved = _checks.choice("saved", saved, _SAVED)
+        self._max_saved = _checks.integer("max_saved_bytes", max_saved_bytes, minimum=1)
+        self._interval = interval
+        self._width = int(width) if width is not None else max(384, int(cols))
 
-        self._width = None if width is None else int(width)
-        self._home = self._initial_window(window)
-        self._cache: OrderedDict[int, bytes] = OrderedDict()
-        self._cache_nbytes = 0
-        self._cache_max = int(cache_bytes)
-        self._hits = 0
-        self._encodes = 0
+        source: Any = volume_obj if volume_obj is not None else pixels
+        self._home = resolve_window(source, window)
         self._lo, self._hi = self._home
-        self._lut = _lookup_table(pixels.dtype, self._lo, self._hi)
-
+        self._encodes = 0
         data_lo, data_hi = self._data_range()
-        is_int = pixels.dtype.kind in "biu"
+        self._data = (min(data_lo, self._lo), max(data_hi, self._hi))
+
+        image_width = f"{self._width}px"
+        bar = widgets.Layout(width=image_width, max_width="100%", min_width="240px")
+        # The slider has a row of its own, as wide as the image: on a narrow page its
+        # track shrinks with the image and never disappears behind other controls.
         self.slider = widgets.IntSlider(
-            value=int(index),
+            value=index,
             min=0,
             max=n - 1,
             step=1,
-            description="slice",
+            readout=False,
             continuous_update=True,
-            layout=widgets.Layout(width="320px"),
+            tooltip="slice: click the handle, then the arrow keys step it",
+            layout=widgets.Layout(width=image_width, max_width="100%", min_width="160px"),
         )
         self.play = widgets.Play(
-            value=int(index),
+            value=index,
             min=0,
             max=n - 1,
             step=1,
-            interval=int(interval),
+            interval=interval,
+            repeat=False,
+            show_repeat=False,
             description="play",
             tooltip="play through the slices",
+            layout=widgets.Layout(flex="0 0 auto", width="auto"),
         )
-        # Play -> slider is linked in the browser, so playback needs no kernel round trip.
-        # The way back (slider -> play) is set from the kernel after the frame is sent: a
-        # two-way browser link would sync the Play ahead of the slider on every key press
-        # and delay the new frame by a whole kernel message.
-        self._link = widgets.jsdlink((self.play, "value"), (self.slider, "value"))
+        self.number = widgets.BoundedIntText(
+            value=index,
+            min=0,
+            max=n - 1,
+            step=1,
+            continuous_update=True,
+            tooltip="slice index: ArrowUp/ArrowDown step it",
+            layout=widgets.Layout(flex="0 0 auto", width="5.5em"),
+        )
+        # Rendered nearest the current slice first: each Image sends its frame as it is
+        # created, so the shown slice reaches the browser before the others.
+        images: list[widgets.Image | None] = [None] * n
+        for i in sorted(range(n), key=lambda k: (abs(k - index), k)):
+            images[i] = widgets.Image(
+                value=self._frame(i),
+                format="png",
+                layout=widgets.Layout(width="100%", height="auto"),
+            )
+        self._images: list[widgets.Image] = [im for im in images if im is not None]
+        self.frames = _frontend.frames_box(self._images, index=index)
+        self.frames.layout = widgets.Layout(width=image_width, max_width="100%")
+        self.frames.add_class("eh-slices")
+        self.readouts = _frontend.frames_box(
+            [widgets.HTML(value=self._readout_html(i)) for i in range(n)], index=index
+        )
+        self.readouts.add_class("eh-readout")
+        # All in the browser: Play <-> slider <-> number box, slider -> frames, readouts.
+        # The kernel never writes play.value, so Play cannot be moved back to a stale
+        # slice by a late kernel message.
+        self._links = _frontend.link_index(
+            self.slider, [self.play, self.number, self.frames, self.readouts]
+        )
+
+        is_int = pixels.dtype.kind in "biu"
+        step = (self._data[1] - self._data[0]) / 100.0
+        if is_int:
+            step = max(1.0, float(round(step)))
         self.window_slider = widgets.FloatRangeSlider(
             value=self._home,
-            min=min(data_lo, self._home[0]),
-            max=max(data_hi, self._home[1]),
-            step=1.0 if is_int else (data_hi - data_lo) / 1000 or 1.0,
+            min=self._data[0],
+            max=self._data[1],
+            step=step,
             description="window",
-            readout_format=".0f" if is_int else ".4g",
-            continuous_update=True,
-            layout=widgets.Layout(width="420px"),
+            readout=False,
+            continuous_update=False,
+            layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="100px"),
+            style={"description_width": "initial"},
         )
+        self.window_readout = widgets.HTML(value=self._window_html())
         self.reset_button = widgets.Button(
             description="reset",
             icon="undo",
             tooltip="restore the initial window",
-            layout=widgets.Layout(width="auto"),
+            layout=widgets.Layout(width="auto", flex="0 0 auto"),
         )
-        self.image = widgets.Image(
-            value=self._frame(int(index)),
-            format="png",
-            layout=widgets.Layout(
-                width=f"{int(width)}px" if width is not None else f"{cols}px",
-                max_width="100%",
-                height="auto",
-            ),
-        )
-        self.readout = widgets.HTML(value=self._readout_html(int(index)))
-
-        self.slider.observe(self._on_index, names="value")
         self.window_slider.observe(self._on_window, names="value")
         self.reset_button.on_click(lambda _button: self.reset_window())
 
+        self.readouts.layout = widgets.Layout(flex="1 1 auto", width="auto", min_width="0")
         super().__init__(
             children=[
-                widgets.HBox([self.play, self.slider, self.readout]),
-                widgets.HBox([self.window_slider, self.reset_button]),
-                self.image,
+                _frontend.style_widget(),
+                self.frames,
+                self.slider,
+                widgets.HBox([self.play, self.number, self.readouts], layout=bar),
+                widgets.HBox(
+                    [self.window_slider, self.window_readout, self.reset_button], layout=bar
+                ),
             ]
         )
         self.add_class("eda-slice-viewer")
@@ -578,95 +553,54 @@ class SliceViewer(widgets.VBox):
             )
         return None, pixels
 
-    def _initial_window(self, window: Any) -> tuple[float, float]:
-        if isinstance(window, str):
-            if window not in _WINDOW_METHODS:
-                raise ValueError(
-                    f"window: expected one of {', '.join(map(repr, _WINDOW_METHODS))} or "
-                    f"(low, high), got {window!r}"
-                )
-            if window == "dicom":
-                if self._volume is None or self._volume.window is None:
-                    what = "an array" if self._volume is None else "a Volume without one"
-                    raise ValueError(
-                        f"window: 'dicom' needs the DICOM WindowCenter/WindowWidth, but "
-                        f"the viewer was given {what}; pass window='percentile' or "
-                        f"(low, high)"
-                    )
-                lo, hi = value_range(self._volume, method="window")
-            else:
-                source = self._volume if self._volume is not None else self._pixels
-                try:
-                    lo, hi = value_range(source, method=window)
-                except ValueError:  # the shape is checked: no finite value is left
-                    raise ValueError(
-                        f"window: {window!r} needs finite pixel values, but all "
-                        f"{self._pixels.size} are NaN or inf; pass window=(low, high)"
-                    ) from None
-        elif isinstance(window, Sequence) and len(window) == 2:
-            lo, hi = _check_bounds(window[0], window[1], name="window")
-        else:
-            raise ValueError(
-                f"window: expected one of {', '.join(map(repr, _WINDOW_METHODS))} or "
-                f"(low, high), got {window!r}"
-            )
-        if not hi > lo:  # a constant image: centre its value in the grey range
-            lo, hi = lo - 0.5, lo + 0.5
-        return lo, hi
-
     def _data_range(self) -> tuple[float, float]:
         try:
-            lo, hi = value_range(self._pixels, method="minmax")
+            lo, hi = resolve_window(self._pixels, "minmax")
         except ValueError:  # no finite value (the window was given as numbers)
-            return 0.0, 1.0
-        return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
+            return self._lo, self._hi
+        return lo, hi
 
     # ---------------------------------------------------------------- rendering
 
-    def _frame(self, i: int) -> bytes:
-        data = self._cache.get(i)
-        if data is not None:
-            self._cache.move_to_end(i)
-            self._hits += 1
-            return data
-        s = self._pixels[i]
-        if self._lut is not None:
-            grey = np.take(self._lut, _unsigned_view(s))
-        else:
-            grey = _grey_levels(s, self._lo, self._hi)
-        pts = self._points.get(i)
-        data = encode_png(_draw_points(grey, pts) if pts else grey)
-        self._encodes += 1
-        if len(data) <= self._cache_max:
-            self._cache[i] = data
-            self._cache_nbytes += len(data)
-            while self._cache_nbytes > self._cache_max:
-                _, old = self._cache.popitem(last=False)
-                self._cache_nbytes -= len(old)
-        return data
+    def _grey(self, i: int) -> NDArray[np.uint8]:
+        return grey_levels(self._pixels[i], self._lo, self._hi)
 
-    def _readout_html(self, i: int) -> str:
+    def _frame(self, i: int) -> bytes:
+        grey = self._grey(i)
+        pts = self._points.get(i)
+        self._encodes += 1
+        return encode_png(_draw_points(grey, pts, display_width=self._width) if pts else grey)
+
+    def readout_text(self, i: int) -> str:
+        """The readout line of slice ``i``: index, InstanceNumber, mm, labels (plain text)."""
+        i = self._check_index(i, "i")
         n = len(self._instance_numbers)
-        parts = [f"slice <b>{i}</b> of 0–{n - 1}", f"instance {self._instance_numbers[i]}"]
+        parts = [f"slice {i} of 0–{n - 1}", f"#{self._instance_numbers[i]}"]
         if self._offsets is not None:
-            parts.append(f"{self._offsets[i]:.2f} mm along the normal")
-        if self._positions is not None:
-            x, y, z = self._positions[i]
-            parts.append(f"IPP ({x:.1f}, {y:.1f}, {z:.1f})")
-        labels = [p.text for p in self._points.get(i, ()) if p.text]
-        if labels:
-            parts.append("labels: " + ", ".join(html.escape(t) for t in labels))
+            parts.append(f"{self._offsets[i]:.1f} mm")
+        texts = [p.text for p in self._points.get(i, ()) if p.text]
+        if texts:
+            parts.append("labels: " + ", ".join(texts))
         elif i in self._points:
             parts.append(f"{len(self._points[i])} point(s)")
         return " · ".join(parts)
 
-    def _show(self, i: int) -> None:
-        self.image.value = self._frame(i)
-        self.readout.value = self._readout_html(i)
-        self.play.value = i
+    def _readout_html(self, i: int) -> str:
+        text = html.escape(self.readout_text(i))
+        return (
+            f'<div title="{text}" style="white-space:nowrap;overflow:hidden;'
+            f'text-overflow:ellipsis;font-variant-numeric:tabular-nums">{text}</div>'
+        )
 
-    def _on_index(self, change: dict[str, Any]) -> None:
-        self._show(int(change["new"]))
+    def _window_text(self) -> str:
+        lo, hi = self._lo, self._hi
+        return f"C {_num((lo + hi) / 2)} W {_num(hi - lo)} ({_num(lo)}–{_num(hi)})"
+
+    def _window_html(self) -> str:
+        return (
+            '<span style="white-space:nowrap;font-variant-numeric:tabular-nums">'
+            f"{html.escape(self._window_text())}</span>"
+        )
 
     def _on_window(self, change: dict[str, Any]) -> None:
         lo, hi = (float(v) for v in change["new"])
@@ -675,9 +609,11 @@ class SliceViewer(widgets.VBox):
         if (lo, hi) == (self._lo, self._hi):
             return
         self._lo, self._hi = lo, hi
-        self._lut = _lookup_table(self._pixels.dtype, lo, hi)
-        self.clear_cache()
-        self._show(self.slider.value)
+        self.window_readout.value = self._window_html()
+        # The shown slice first, then outwards: the rest arrive while one looks.
+        now = self.index
+        for i in sorted(range(len(self._images)), key=lambda k: (abs(k - now), k)):
+            self._images[i].value = self._frame(i)
 
     # ---------------------------------------------------------------- public API
 
@@ -692,20 +628,20 @@ class SliceViewer(widgets.VBox):
 
     def _check_index(self, i: Any, name: str) -> int:
         n = len(self._instance_numbers)
-        if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < n:
-            raise ValueError(f"{name}: expected a slice index in 0..{n - 1}, got {i!r}")
-        return int(i)
+        i = _checks.integer(name, i)
+        if not 0 <= i < n:
+            raise ValueError(f"{name}: expected a slice index in 0..{n - 1}, got {i}")
+        return i
 
     @property
     def window(self) -> tuple[float, float]:
-        """The values shown black and white (settable with a (low, high) pair)."""
+        """The values shown black and white, (low, high); settable with a window spec."""
         return self._lo, self._hi
 
     @window.setter
-    def window(self, value: tuple[float, float]) -> None:
-        if not (isinstance(value, Sequence) and len(value) == 2):
-            raise ValueError(f"window: expected a (low, high) pair, got {value!r}")
-        lo, hi = _check_bounds(value[0], value[1], name="window")
+    def window(self, value: WindowSpec) -> None:
+        source: Any = self._volume if self._volume is not None else self._pixels
+        lo, hi = resolve_window(source, value)
         s = self.window_slider
         with s.hold_trait_notifications():
             # Widen the slider first: setting min/max clamps the current value.
@@ -723,8 +659,7 @@ class SliceViewer(widgets.VBox):
         Parameters
         ----------
         i : int, optional
-            A slice index, ``0 <= i < n`` (negative indices are refused: the label
-            points are looked up by index).
+            A slice index, ``0 <= i < n``.
 
         Returns
         -------
@@ -732,31 +667,92 @@ class SliceViewer(widgets.VBox):
 
         Raises
         ------
+        TypeError
+            If ``i`` is not an integer.
         ValueError
             If ``i`` is not a slice index.
         """
         i = self.index if i is None else self._check_index(i, "i")
-        pts = self._points.get(i, ())
-        return render_slice(self._pixels[i], self._lo, self._hi, points=pts)
+        grey = self._grey(i)
+        pts = self._points.get(i)
+        return _draw_points(grey, pts, display_width=self._width) if pts else grey
 
-    def cache_info(self) -> CacheInfo:
-        """Counters of the frame cache: hits, PNG encodes, frames and bytes held."""
-        return CacheInfo(
-            self._hits, self._encodes, len(self._cache), self._cache_nbytes, self._cache_max
+    @property
+    def encodes(self) -> int:
+        """How many frames the kernel has encoded so far (one per slice per window)."""
+        return self._encodes
+
+    # ---------------------------------------------------------------- saved render
+
+    def _caption(self, i: int) -> str:
+        desc = f"{self._description} · " if self._description else ""
+        return f"{desc}{self.readout_text(i)} · window {self._window_text()}"
+
+    def to_html(self) -> str:
+        """The saved render: a self-contained HTML viewer of every slice, no kernel needed.
+
+        Plain HTML + JavaScript (:mod:`eda_helpers.frontend`), frames as JPEG (quality
+        90) at the current window, starting at the current slice. The root element has
+        ``data-eh-viewer`` and ``data-index`` (the slice shown). Where scripts are
+        stripped the HTML shows a PNG of the current slice with a caption. Above
+        ``max_saved_bytes`` the frames are downsampled by a whole factor and a note
+        says so. See :mod:`eda_helpers.frontend` for what window/level can do there.
+
+        Returns
+        -------
+        str
+            An HTML fragment; :func:`save_html` writes a standalone page.
+        """
+        n, rows, cols = self._pixels.shape
+        i = self.index
+        grey = grey_levels(self._pixels, self._lo, self._hi)
+        factor, note = 1, ""
+        frames = _frontend.encode_frames(grey)
+        while sum(map(len, frames)) > self._max_saved and min(rows, cols) // (factor * 2) >= 8:
+            factor *= 2
+            small = _block_mean(grey, factor)
+            frames = _frontend.encode_frames(small)
+            note = (
+                f"frames saved at {small.shape[2]}x{small.shape[1]} of {cols}x{rows} pixels "
+                f"to stay under {_size(self._max_saved)}"
+            )
+        shape = (-(-rows // factor), -(-cols // factor))
+        points = {
+            k: [
+                ((float(p.x) + 0.5) / factor - 0.5, (float(p.y) + 0.5) / factor - 0.5, p.text)
+                for p in pts
+            ]
+            for k, pts in self._points.items()
+        }
+        pane = _frontend.Pane(
+            frames=frames,
+            readouts=[self.readout_text(k) for k in range(n)],
+            window=(self._lo, self._hi),
+            data_range=self._data,
+            caption=self._caption(i),
+            still=encode_png(self.frame(i)),
+            shape=shape,
+            index=i,
+            aspect=self._aspect,
+            width=self._width,
+            points=points,
+            interval=self._interval,
+            note=note,
         )
-
-    def clear_cache(self) -> None:
-        """Forget every encoded frame (done on its own when the window changes)."""
-        self._cache.clear()
-        self._cache_nbytes = 0
+        return _frontend.render_panes([pane])
 
     def close(self) -> None:
-        """Close the viewer and all the widgets it is made of, and free the cache."""
+        """Close the viewer and all the widgets it is made of."""
         # Also reached from Widget.__del__ when __init__ raised before building the parts.
-        if hasattr(self, "_cache"):
-            self.clear_cache()
-        names = ("_link", "play", "slider", "window_slider", "reset_button", "image", "readout")
-        parts = [getattr(self, name, None) for name in names]
+        parts: list[Any] = [*getattr(self, "_links", [])]
+        for name in ("play", "slider", "number", "window_slider", "window_readout"):
+            parts.append(getattr(self, name, None))
+        parts += [*getattr(self, "_images", [])]
+        for box_name in ("frames", "readouts"):
+            box = getattr(self, box_name, None)
+            if box is not None:
+                parts += [*box.children, box]
+        parts.append(getattr(self, "reset_button", None))
         for w in [*parts, *self.children]:
             if w is not None:
                 w.close()
@@ -768,14 +764,68 @@ class SliceViewer(widgets.VBox):
         return f"SliceViewer({desc}{n} slices {rows}x{cols}, slice {self.index})"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        # The widget view for frontends with a live widget manager; the PNG of the
-        # current slice for those without (nbconvert HTML without saved widget state,
-        # untrusted notebooks in JupyterLab, GitHub). text/plain stays free of model ids
-        # so that nbval can compare it.
+        # The widget view for front-ends with a live widget manager; the saved render
+        # (or a PNG) for those without. text/plain stays free of model ids so that
+        # nbval can compare it.
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["text/plain"] = repr(self)
-        data["image/png"] = bytes(self.image.value)
-        metadata = {}
-        if self._width is not None:
+        metadata: dict[str, Any] = {}
+        if self._saved == "html":
+            data["text/html"] = self.to_html()
+        elif self._saved == "png":
+            data["image/png"] = encode_png(self.frame())
             metadata["image/png"] = {"width": self._width}
         return data, metadata
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.3g} MB" if nbytes >= 2**20 else f"{nbytes / 1024:.3g} kB"
+
+
+def _num(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:.4g}"
+
+
+def _block_mean(grey: NDArray[np.uint8], f: int) -> NDArray[np.uint8]:
+    """(n, rows, cols) -> (n, ceil(rows/f), ceil(cols/f)), blocks of f x f averaged."""
+    t = torch.from_numpy(grey).float()[:, None]
+    out = torch.nn.functional.avg_pool2d(t, f, ceil_mode=True)[:, 0]
+    return out.round_().clamp_(0, 255).to(torch.uint8).numpy()
+
+
+def save_html(viewer: SliceViewer, path: str | Path) -> Path:
+    """Write a viewer's saved render (:meth:`SliceViewer.to_html`) as a standalone page.
+
+    Parameters
+    ----------
+    viewer : SliceViewer
+        The viewer, at the slice and window to save.
+    path : str or PathLike
+        The file to write (UTF-8 HTML); its folder must exist.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        If ``viewer`` is not a SliceViewer or ``path`` not a path.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
+    """
+    if not isinstance(viewer, SliceViewer):
+        raise TypeError(
+            f"viewer: expected a SliceViewer, got {type(viewer).__name__}; build one "
+            f"with eda_helpers.SliceViewer(volume)"
+        )
+    out = _checks.path("path", path)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(
+            f"path: expected a file in an existing folder, got {str(out)!r} whose folder "
+            f"does not exist; create the folder first"
+        )
+    title = viewer._description or "slice viewer"
+    out.write_text(_frontend.page(viewer.to_html(), title=title), encoding="utf-8")
+    return out

@@ -86,9 +86,11 @@ class Volume:
     series_uid, description, modality, photometric, transfer_syntax : str
         SeriesInstanceUID, SeriesDescription, Modality, the PhotometricInterpretation
         the files were stored with, and the TransferSyntaxUID of the first file.
-    window : tuple of float or None
+    dicom_window : tuple of float or None
         (WindowCenter, WindowWidth) of the first slice, in the units of ``pixels``,
-        or None when the files carry no window.
+        or None when the files carry no window. A centre and a width, not the values
+        shown black and white: ``eda_helpers.intensity.resolve_window(v, "dicom")``
+        gives those.
     study_uid : str
         StudyInstanceUID.
     notes : tuple of str
@@ -123,7 +125,7 @@ class Volume:
     modality: str = ""
     photometric: str = "MONOCHROME2"
     transfer_syntax: str = ""
-    window: tuple[float, float] | None = None
+    dicom_window: tuple[float, float] | None = None
     study_uid: str = ""
     notes: tuple[str, ...] = field(default=())
 

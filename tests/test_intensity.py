@@ -85,7 +85,7 @@ def test_percentiles_beyond_torch_quantile_limit():
 
 
 def test_value_range_reads_the_volume_window():
-    v = make_volume(torch.zeros(2, 3, 3), window=(50.0, 40.0))
+    v = make_volume(torch.zeros(2, 3, 3), dicom_window=(50.0, 40.0))
     assert value_range(v, method="window") == (30.0, 70.0)
     # Explicit numbers win over the Volume's window.
     assert value_range(v, method="window", center=0, width=2) == (-1.0, 1.0)
@@ -124,7 +124,9 @@ def test_normalize_window_exact_and_clipped():
 
 
 def test_normalize_window_from_volume():
-    v = make_volume(torch.tensor([[[0, 50], [100, 150]]], dtype=torch.int16), window=(100, 100))
+    v = make_volume(
+        torch.tensor([[[0, 50], [100, 150]]], dtype=torch.int16), dicom_window=(100, 100)
+    )
     out = normalize(v, method="window")
     assert isinstance(out, torch.Tensor)
     torch.testing.assert_close(out, torch.tensor([[[0.0, 0.0], [0.5, 1.0]]]))
@@ -394,8 +396,8 @@ def test_bad_window():
         value_range(x, method="window", center=10, width=-5)
     with pytest.raises(TypeError, match=r"center, width: expected two numbers, got center='a'"):
         value_range(x, method="window", center="a", width=10)
-    with pytest.raises(TypeError, match=r"Volume.window: expected two numbers"):
-        value_range(make_volume(torch.zeros(1, 2, 2), window=(None, 1.0)), method="window")
+    with pytest.raises(TypeError, match=r"Volume.dicom_window: expected two numbers"):
+        value_range(make_volume(torch.zeros(1, 2, 2), dicom_window=(None, 1.0)), method="window")
     with pytest.raises(ValueError, match=r"center, width: give both or neither"):
         value_range(x, method="window", center=10)
     with pytest.raises(ValueError, match=r"center, width: only used with method='window'"):
@@ -404,8 +406,8 @@ def test_bad_window():
         normalize(x, method="window")
     with pytest.raises(ValueError, match=r"a Volume without a window"):
         normalize(make_volume(torch.zeros(1, 2, 2)), method="window")
-    with pytest.raises(ValueError, match=r"Volume.window: expected .* width > 0"):
-        normalize(make_volume(torch.zeros(1, 2, 2), window=(10.0, 0.0)), method="window")
+    with pytest.raises(ValueError, match=r"Volume.dicom_window: expected .* width > 0"):
+        normalize(make_volume(torch.zeros(1, 2, 2), dicom_window=(10.0, 0.0)), method="window")
 
 
 def test_all_nan_has_no_range():

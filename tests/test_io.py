@@ -153,7 +153,7 @@ def test_real_ct_series_in_geometric_order(dicomdir_tests):
     )
     np.testing.assert_array_equal(vol.pixels.numpy(), expected)
     assert vol.modality == "CT" and vol.series_uid == dss[0].SeriesInstanceUID
-    assert vol.window == (float(dss[0].WindowCenter), float(dss[0].WindowWidth))
+    assert vol.dicom_window == (float(dss[0].WindowCenter), float(dss[0].WindowWidth))
 
     # Affine: voxel (k, r, c) -> IPP_k + r * dr * column cosine + c * dc * row cosine.
     dr, dc = map(float, dss[0].PixelSpacing)
@@ -496,7 +496,7 @@ def test_rescale_integer_gives_int16(tmp_path, rng):
     vol = read_series(tmp_path)
     assert vol.pixels.dtype == torch.int16
     np.testing.assert_array_equal(vol.pixels.numpy(), np.stack(images).astype(int) * 2 - 1024)
-    assert vol.window == (300.0, 800.0)
+    assert vol.dicom_window == (300.0, 800.0)
 
 
 def test_rescale_fraction_gives_float32(tmp_path, rng):
@@ -546,10 +546,10 @@ def test_monochrome1_inverted_by_default(tmp_path, rng):
     vol = read_series(tmp_path)
     np.testing.assert_array_equal(vol.pixels.numpy(), 4095 - np.stack(images).astype(int))
     assert vol.photometric == "MONOCHROME1"
-    assert vol.window == (3095.0, 500.0)
+    assert vol.dicom_window == (3095.0, 500.0)
     kept = read_series(tmp_path, monochrome1="keep")
     np.testing.assert_array_equal(kept.pixels.numpy(), np.stack(images))
-    assert kept.window == (1000.0, 500.0)
+    assert kept.dicom_window == (1000.0, 500.0)
 
 
 def test_implicit_vr_and_long_headers_read_alike(tmp_path, rng):
@@ -949,7 +949,9 @@ def assert_reads_like_pydicom(path: Path, **kwargs: object) -> Volume:
     np.testing.assert_array_equal(vol.positions[0], [float(v) for v in ds.ImagePositionPatient])
     assert vol.spacing[1:] == tuple(float(v) for v in ds.PixelSpacing)
     has_window = "WindowCenter" in ds
-    assert vol.window == ((first("WindowCenter"), first("WindowWidth")) if has_window else None)
+    assert vol.dicom_window == (
+        (first("WindowCenter"), first("WindowWidth")) if has_window else None
+    )
     assert vol.description == ds.SeriesDescription
     return vol
 

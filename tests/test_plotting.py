@@ -10,7 +10,10 @@ import torch
 from matplotlib.image import AxesImage
 
 from eda_helpers import Point, Volume, plot_grid, plot_histogram
+from eda_helpers.intensity import grey_levels, resolve_window
+from eda_helpers.labels import INK, marker_radius
 from eda_helpers.plotting import grid_shape
+from eda_helpers.viewer import SliceViewer
 
 SIZE = 16  # slice side in the tests: gap = 1 pixel, panel pitch = 17
 
@@ -130,27 +133,27 @@ def test_plot_grid_shared_scale_keeps_relative_intensity():
     x = torch.zeros(2, SIZE, SIZE)
     x[0, :, SIZE // 2 :] = 100.0
     x[1, :, SIZE // 2 :] = 50.0
-    shared = the_image(plot_grid(x, method="minmax"))[..., 0].astype(int)
+    shared = the_image(plot_grid(x, window="minmax"))[..., 0].astype(int)
     assert panel(shared, 0, ncols=2).max() == 255
     assert panel(shared, 1, ncols=2).max() == 128  # 50 / 100 * 255 = 127.5 -> 128
-    per_slice = the_image(plot_grid(x, method="minmax", scale="per_slice"))[..., 0]
+    per_slice = the_image(plot_grid(x, window="minmax", scale="per_slice"))[..., 0]
     assert panel(per_slice, 0, ncols=2).max() == panel(per_slice, 1, ncols=2).max() == 255
 
 
 def test_plot_grid_shared_range_comes_from_the_whole_volume():
     x = ramp_stack(10)
-    fig = plot_grid(x, slices=[0], method="minmax")
+    fig = plot_grid(x, slices=[0], window="minmax")
     # Slice 0 is the darkest tenth of the volume's range: its panel stays dark.
     assert panel(the_image(fig), 0, ncols=1)[..., 0].max() < 30
 
 
 def test_plot_grid_window_and_percentile_options():
-    v = make_volume(ramp_stack(2), window=(127.5, 255.0))  # 0..255 -> 0..255
-    windowed = the_image(plot_grid(v, method="window"))
+    v = make_volume(ramp_stack(2), dicom_window=(127.5, 255.0))  # 0..255 -> 0..255
+    windowed = the_image(plot_grid(v, window="dicom"))
     first = panel(windowed, 0, ncols=2)[..., 0]
     assert first[0, 0] == 0 and first[0, 1] == 1 and first[-1, -1] == 255
     assert (panel(windowed, 1, ncols=2)[..., 0] == 255).all()  # 1000.. is above the window
-    custom = the_image(plot_grid(v, method="window", center=1000, width=10))
+    custom = the_image(plot_grid(v, window=(995, 1005)))
     assert panel(custom, 0, ncols=2)[..., 0].max() == 0
 
 
@@ -176,8 +179,12 @@ def test_plot_grid_points_only_on_their_panels():
     np.testing.assert_allclose(
         scatter.get_offsets(), [[3.0, 4.0], [pitch + 5.0, pitch + 6.0], [pitch + 8.0, pitch + 2.0]]
     )
-    notes = {t.get_text(): t.xy for t in ax.texts if t.get_gid() == "point-label"}
-    assert notes == {"L1/L2": (3.0, 4.0), "L5/S1": (pitch + 5.0, pitch + 6.0)}
+    notes = {t.get_text(): t.get_position() for t in ax.texts if t.get_gid() == "point-label"}
+    assert sorted(notes) == ["L1/L2", "L5/S1"]
+    gap = marker_radius(SIZE, SIZE) + 2
+    # Beside its marker, on the outer side of the panel (both are in its left half).
+    assert notes["L1/L2"] == pytest.approx((3.0 - gap, 4.0))
+    assert notes["L5/S1"] == pytest.approx((pitch + 5.0 - gap, pitch + 6.0))
 
 
 def test_plot_grid_point_texts_spread_away_from_the_panel_centre():
@@ -190,7 +197,17 @@ def test_plot_grid_point_texts_spread_away_from_the_panel_centre():
     texts = {t.get_text(): t for t in fig.axes[0].texts if t.get_gid() == "point-label"}
     assert texts["R L4/L5"].get_ha() == "right"
     assert texts["L L4/L5"].get_ha() == "left"
-    assert texts["R L4/L5"].xyann[0] < 0 < texts["L L4/L5"].xyann[0]
+    assert texts["R L4/L5"].get_position()[0] < centre - 1
+    assert texts["L L4/L5"].get_position()[0] > centre + 1
+    assert texts["R L4/L5"].get_color() == texts["L L4/L5"].get_color() == INK
+
+
+def test_plot_grid_point_texts_on_one_side_are_kept_apart():
+    v = make_volume(ramp_stack(2))
+    points = [Point(1, 3.0, 8.0, "a"), Point(1, 4.0, 8.5, "b")]
+    fig = plot_grid(v, points=points)
+    ys = sorted(t.get_position()[1] for t in fig.axes[0].texts if t.get_gid() == "point-label")
+    assert ys[1] - ys[0] > 1.0
 
 
 def test_plot_grid_point_outside_its_slice_warns():
@@ -233,7 +250,9 @@ def test_plot_grid_nan_and_constant_slices():
     x = torch.zeros(2, SIZE, SIZE)
     x[1, 0, 0] = float("nan")
     mosaic = the_image(plot_grid(x))  # filterwarnings=error: no warning allowed
-    assert (panel(mosaic, 0, ncols=2)[..., :3] == 0).all()
+    # A constant volume is shown mid-grey (its window is widened around the value).
+    assert (panel(mosaic, 0, ncols=2)[..., :3] == 128).all()
+    assert panel(mosaic, 1, ncols=2)[0, 0, 0] == 0  # NaN is black
 
 
 def test_plot_grid_input_unchanged():
@@ -269,8 +288,12 @@ def test_plot_grid_errors():
         plot_grid(v, scale="own")
     with pytest.raises(TypeError, match=r"points: placing points needs the instance numbers"):
         plot_grid(v.pixels, points=[Point(1, 0, 0)])
-    with pytest.raises(ValueError, match=r"method: expected one of"):
-        plot_grid(v, method="auto")
+    with pytest.raises(ValueError, match=r"window: expected one of 'percentile', 'minmax'"):
+        plot_grid(v, window="auto")
+    with pytest.raises(TypeError, match=r"window: expected two numbers"):
+        plot_grid(v, window=("a", 1))
+    with pytest.raises(ValueError, match=r"window: expected data with a DICOM WindowCenter"):
+        plot_grid(v, window="dicom")
 
 
 # ----------------------------------------------------------------- plot_histogram
@@ -278,7 +301,7 @@ def test_plot_grid_errors():
 
 def test_plot_histogram_bins_and_stairs():
     x = torch.arange(100.0)
-    ax = plot_histogram(x, bins=10, percentiles=())
+    ax = plot_histogram(x, bins=10, window=None)
     (stairs,) = ax.patches
     values, edges, _ = stairs.get_data()
     assert len(values) == 10 and values.tolist() == [10] * 10
@@ -306,7 +329,7 @@ def test_plot_histogram_log_scale():
 def test_plot_histogram_percentile_lines(rng):
     a = rng.normal(500, 100, 2000).astype(np.float32)
     a[:10] = 1e5  # bright outliers
-    ax = plot_histogram(a, percentiles=(1, 50, 99))
+    ax = plot_histogram(a, window=None, percentiles=(1, 50, 99))
     xs = [line.get_xdata()[0] for line in ax.lines]
     np.testing.assert_allclose(xs, np.percentile(a.astype(np.float64), [1, 50, 99]))
     labels = ax.get_legend_handles_labels()[1]
@@ -318,7 +341,7 @@ def test_plot_histogram_percentiles_include_background():
     # The lines show where normalize would clip: over all values, zeros included.
     x = torch.zeros(100)
     x[50:] = torch.arange(1.0, 51.0)
-    ax = plot_histogram(x, exclude_background=True, percentiles=(25,))
+    ax = plot_histogram(x, exclude_background=True, window=None, percentiles=(25,))
     assert ax.lines[0].get_xdata()[0] == 0.0
 
 
@@ -336,3 +359,58 @@ def test_plot_histogram_errors():
         plot_histogram(x, threshold=2)
     with pytest.raises(ValueError, match=r"bins: expected an integer >= 1, got -3"):
         plot_histogram(x, bins=-3)
+
+
+# ------------------------------------------------- one display contract for every picture
+
+
+@pytest.mark.parametrize(
+    "window", ["percentile", "minmax", "dicom", (100.0, 2500.0)], ids=lambda w: str(w)
+)
+@pytest.mark.parametrize("dtype", [torch.int16, torch.float32])
+def test_grid_and_viewer_show_identical_grey_levels(rng, window, dtype):
+    pixels = torch.from_numpy(rng.normal(1200, 600, (5, SIZE, SIZE))).to(dtype)
+    v = make_volume(pixels, dicom_window=(1000.0, 1600.0))
+    grid = the_image(plot_grid(v, window=window, downsample=False, labels=False))
+    viewer = SliceViewer(v, window=window, saved=None)
+    try:
+        assert viewer.window == resolve_window(v, window)
+        for j in range(5):
+            np.testing.assert_array_equal(panel(grid, j, ncols=3)[..., 0], viewer.frame(j))
+            np.testing.assert_array_equal(viewer.frame(j), grey_levels(pixels[j], *viewer.window))
+    finally:
+        viewer.close()
+
+
+def test_histogram_window_markers_are_the_cuts_of_the_grid(rng):
+    v = make_volume(torch.from_numpy(rng.normal(500, 100, (3, SIZE, SIZE))).float())
+    for window in ("percentile", "minmax", (400.0, 650.0)):
+        ax = plot_histogram(v, window=window)
+        lo, hi = resolve_window(v, window)
+        assert [line.get_gid() for line in ax.lines] == ["window-black", "window-white"]
+        assert [line.get_xdata()[0] for line in ax.lines] == [lo, hi]
+    assert ax.get_legend_handles_labels()[1] == ["black = 400", "white = 650"]
+    assert not plot_histogram(v, window=None).lines
+
+
+def test_cross_reference_slice_uses_the_volume_window(rng):
+    from eda_helpers import plot_cross_reference
+    from eda_helpers.geometry import voxel_affine
+
+    n = 3
+    pos = np.array([[4.0 * k, -8.0, 8.0] for k in range(n)])
+    iop = [0, 1, 0, 0, 0, -1]
+    pixels = torch.from_numpy(rng.normal(500, 100, (n, SIZE, SIZE))).float()
+    sag = Volume(
+        pixels, (1, 2, 3), pos, np.array(iop, float), ("a",) * n, (4.0, 1.0, 1.0),
+        voxel_affine(pos[0], iop, (1, 1), (4, 0, 0)),
+    )  # fmt: skip
+    ax_pos = np.array([[-8.0, -8.0, 4.0 * k - 4.0] for k in range(n)])
+    axial = Volume(
+        pixels, (1, 2, 3), ax_pos, np.array([1.0, 0, 0, 0, 1, 0]), ("b",) * n, (4.0, 1.0, 1.0),
+        voxel_affine(ax_pos[0], [1, 0, 0, 0, 1, 0], (1, 1), (0, 0, 4)),
+    )  # fmt: skip
+    ax = plot_cross_reference(sag, axial, index=1, window="minmax")
+    np.testing.assert_array_equal(
+        ax.images[0].get_array(), grey_levels(pixels[1], *resolve_window(sag, "minmax"))
+    )
