@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "StackProjection",
+    "clip_to_image",
     "duplicate_runs",
     "image_corners",
     "index_to_patient",
@@ -895,3 +896,55 @@ def project_to_stack(
     return StackProjection(
         slice_index=k.astype(np.intp), x=x, y=y, distance_mm=distance, inside=inside
     )
+
+
+def clip_to_image(segment: ArrayLike, shape: tuple[int, int]) -> NDArray[np.float64] | None:
+    """The part of a segment (pixel coordinates) that lies on an image.
+
+    The image covers ``x`` (column) from -0.5 to ``cols - 0.5`` and ``y`` (row) from
+    -0.5 to ``rows - 0.5``, the extent :func:`image_corners` describes. Used to keep a
+    :func:`reference_line` on the image it is drawn on.
+
+    Parameters
+    ----------
+    segment : array_like, shape (2, 2)
+        ``[[x0, y0], [x1, y1]]``.
+    shape : (int, int)
+        (Rows, Columns) of the image.
+
+    Returns
+    -------
+    ndarray, shape (2, 2), or None
+        The clipped segment, None when no part of it is on the image.
+
+    Examples
+    --------
+    >>> clip_to_image([[-10.0, 5.0], [30.0, 5.0]], (10, 20))
+    array([[-0.5,  5. ],
+           [19.5,  5. ]])
+    >>> clip_to_image([[0.0, -3.0], [5.0, -1.0]], (10, 20)) is None
+    True
+    """
+    seg = np.asarray(segment, dtype=np.float64).reshape(2, 2)
+    rows, cols = shape
+    start, delta = seg[0], seg[1] - seg[0]
+    t0, t1 = 0.0, 1.0
+    # Liang-Barsky: each image edge cuts the parameter range [t0, t1] of the segment.
+    for p, q in (
+        (-delta[0], start[0] + 0.5),
+        (delta[0], cols - 0.5 - start[0]),
+        (-delta[1], start[1] + 0.5),
+        (delta[1], rows - 0.5 - start[1]),
+    ):
+        if p == 0.0:
+            if q < 0.0:
+                return None
+            continue
+        t = q / p
+        if p < 0.0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return np.array([start + t0 * delta, start + t1 * delta])

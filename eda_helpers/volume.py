@@ -260,7 +260,9 @@ class Volume:
             instance_numbers=tuple(int(i) for i in numbers),
             positions=pos,
             orientation=iop,
-            files=(Path(),) * n if files is None else tuple(Path(f) for f in files),
+            files=(Path(),) * n
+            if files is None
+            else tuple(f if isinstance(f, Path) else Path(f) for f in files),
             spacing=(abs(float(a[:3, 0] @ normal)), dr, dc),
             affine=a,
             **fields,

@@ -179,3 +179,265 @@ def test_a_missing_series_folder_warns_and_leaves_its_labels_out(sample_root, tm
     assert len(rec) == 1 and rec[0].filename == __file__
     assert series_id not in set(table["series_id"]) | set(table["target_series_id"])
     assert not table.empty
+
+
+# --------------------------------------------------------------------------- linked viewer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def viewer(sample_root):
+    return rsna.show_study(sample_root, _study(sample_root))
+
+
+def test_show_study_has_one_pane_per_stack(sample_root, viewer):
+    html = viewer.to_html()
+    study = _study(sample_root)
+    assert [(p.description, p.stack) for p in viewer.panes][:2] == [
+        ("Sagittal T1", 0),
+        ("Sagittal T2/STIR", 0),
+    ]
+    axial = [p for p in viewer.panes if p.description == "Axial T2"]
+    assert len(axial) >= 2
+    assert html.count('data-eh-viewer=""') == len(viewer.panes)
+    assert f'data-eh-study="{study}"' in html
+    for p in axial:
+        assert (
+            f'data-series-id="{p.series_id}" data-description="Axial T2" data-stack="{p.stack}"'
+            in html
+        )
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # no network
+    assert "https://" not in html
+    assert len(html) <= 6 * 2**20
+    assert repr(viewer).startswith(f"StudyViewer(study {study}: Sagittal T1, Sagittal T2/STIR")
+
+
+def test_show_study_checks_its_arguments(sample_root):
+    with pytest.raises(ValueError, match=r"width: expected an integer >= 64, got 10"):
+        rsna.show_study(sample_root, _study(sample_root), width=10)
+    with pytest.raises(ValueError, match=r"study_id: expected a study of the train series"):
+        rsna.show_study(sample_root, 1)
+
+
+def test_save_html_writes_the_study_page(viewer, tmp_path):
+    from eda_helpers import save_html
+
+    out = save_html(viewer, tmp_path / "study.html")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and f"<title>study {viewer.study_id}</title>" in text
+    assert viewer.to_html() in text
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def study_page(browser, viewer, tmp_path):
+    from eda_helpers import save_html
+
+    out = save_html(viewer, tmp_path / "study.html")
+    page = browser.new_page(viewport={"width": 1800, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+    page.locator(".eh-study-view[data-eh-linked]").wait_for(timeout=10_000)
+    yield page
+    page.screenshot(path=str(tmp_path / "end.png"))
+    page.close()
+    assert not errors
+
+
+def _pane(page, viewer, description, stack=0):
+    k = next(
+        i for i, p in enumerate(viewer.panes) if p.description == description and p.stack == stack
+    )
+    return k, page.locator("[data-eh-viewer]").nth(k)
+
+
+def _screenshot(locator) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(__import__("io").BytesIO(locator.screenshot())) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.int32)
+
+
+def _line_row(shot: np.ndarray, colour: str, x_css: float) -> float:
+    """Mean row (CSS pixels) of the pixels of ``colour`` near column ``x_css``.
+
+    A pixel is of the colour when its departure from grey points the colour's way and
+    is mostly of it (the grey image and the yellow labels are not)."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    tint = rgb - rgb.mean()
+    band = shot[:, max(0, int(x_css) - 2) : int(x_css) + 3].astype(float)
+    dev = band - band.mean(axis=2, keepdims=True)
+    share = dev @ tint / (tint @ tint)
+    rest = np.linalg.norm(dev - share[..., None] * tint, axis=2)
+    near = (share > 0.4) & (rest < 0.35 * np.linalg.norm(tint) + 8)
+    rows = np.nonzero(near.any(axis=1))[0]
+    assert rows.size, f"no pixel of {colour} near column {x_css:.0f}"
+    return float(np.median(rows))
+
+
+def _plane_row(sagittal: dict, axial: dict, x: float) -> float:
+    """Row of column ``x`` of a sagittal slice where the axial slice's plane cuts it,
+    from the two files' tags."""
+    n = np.cross(axial["row"], axial["col"])
+    base = sagittal["ipp"] + x * sagittal["spacing"][1] * sagittal["row"] - axial["ipp"]
+    along = sagittal["spacing"][0] * sagittal["col"]
+    return float(-(base @ n) / (along @ n))
+
+
+@pytest.mark.browser
+def test_a_key_on_an_axial_pane_moves_its_line_on_the_sagittal_panes(study_page, viewer):
+    page = study_page
+    ka, axial = _pane(page, viewer, "Axial T2", 0)
+    ks, sagittal = _pane(page, viewer, "Sagittal T2/STIR")
+    a_vol, s_vol = viewer.panes[ka].volume, viewer.panes[ks].volume
+    colour = viewer.panes[ka].colour
+    stage = sagittal.locator(".eh-stage")
+    box = stage.bounding_box()
+    rows, cols = s_vol.shape[1:]
+    s_tags = _tags(Path(s_vol.files[int(sagittal.get_attribute("data-index"))]))
+    x = cols * 0.45  # a column the axial slices cross (they span the spine)
+
+    rows_seen = []
+    axial.locator(".eh-stage").focus()
+    for _ in range(3):
+        i = int(axial.get_attribute("data-index"))
+        expected = _plane_row(s_tags, _tags(Path(a_vol.files[i])), x)
+        shot = _screenshot(stage)
+        seen = _line_row(shot, colour, (x + 0.5) / cols * box["width"])
+        assert seen == pytest.approx((expected + 0.5) / rows * box["height"], abs=2.5)
+        rows_seen.append(seen)
+        page.keyboard.press("ArrowDown")
+        page.wait_for_function(
+            f"() => document.querySelectorAll('[data-eh-viewer]')[{ka}]"
+            f".getAttribute('data-index') === '{i + 1}'"
+        )
+    assert len(set(np.round(rows_seen))) == 3  # the line moved with every key
+
+    # All panes follow within one frame: the work of a key, measured in the page.
+    ms = page.evaluate(
+        f"""() => {{
+        const stage = document.querySelectorAll('[data-eh-viewer]')[{ka}]
+            .querySelector('.eh-stage');
+        const out = [];
+        for (const key of ['ArrowDown', 'ArrowUp', 'ArrowDown', 'ArrowUp', 'ArrowDown']) {{
+            const t0 = performance.now();
+            stage.dispatchEvent(new KeyboardEvent('keydown', {{key, bubbles: true}}));
+            out.push(performance.now() - t0);
+        }}
+        return out;
+    }}"""
+    )
+    print(f"\nkey -> every pane redrawn: {[round(m, 2) for m in ms]} ms")
+    assert np.median(ms) <= 16
+
+
+def _frame_index(shot: np.ndarray, volume, window) -> int:
+    """Which slice of ``volume`` a screenshot of its pane shows, from the pixels."""
+    from PIL import Image
+
+    from eda_helpers.intensity import grey_levels
+
+    h, w = shot.shape[:2]
+    grey = shot.mean(axis=2)
+    scores = []
+    for k in range(len(volume)):
+        frame = grey_levels(volume.pixels[k], *window)
+        small = np.asarray(Image.fromarray(frame).resize((w, h), Image.BILINEAR), dtype=float)
+        scores.append(np.median(np.abs(small - grey)))
+    return int(np.argmin(scores))
+
+
+@pytest.mark.browser
+def test_a_click_on_a_sagittal_label_moves_the_axial_pane_of_that_level(
+    study_page, viewer, sample_root
+):
+    page = study_page
+    ks, sagittal = _pane(page, viewer, "Sagittal T2/STIR")
+    s_vol = viewer.panes[ks].volume
+    label = viewer.labels.query(
+        "condition == 'Spinal Canal Stenosis' and level == 'L4/L5' "
+        "and target_series_id == series_id"
+    ).iloc[0]
+    index = s_vol.instance_numbers.index(int(label["instance_number"]))
+    stage = sagittal.locator(".eh-stage")
+    stage.focus()
+    page.keyboard.press("Home")
+    for _ in range(index):
+        page.keyboard.press("ArrowRight")
+    assert sagittal.get_attribute("data-index") == str(index)
+
+    rows, cols = s_vol.shape[1:]
+    box = stage.bounding_box()
+    cx = round(box["x"] + (label["x"] + 0.5) / cols * box["width"])
+    cy = round(box["y"] + (label["y"] + 0.5) / rows * box["height"])
+    t0 = page.evaluate("performance.now()")
+    page.mouse.click(cx, cy)
+    # What the page received: the clicked pixel (the front-end's own mapping).
+    x = (cx - box["x"]) / box["width"] * cols - 0.5
+    y = (cy - box["y"]) / box["height"] * rows - 0.5
+    src = _tags(Path(s_vol.files[index]))
+    point = src["ipp"] + x * src["spacing"][1] * src["row"] + y * src["spacing"][0] * src["col"]
+
+    covering = []
+    for k, p in enumerate(viewer.panes):
+        if p.description != "Axial T2":
+            continue
+        tags = [_tags(Path(f)) for f in p.volume.files]
+        normal = np.cross(tags[0]["row"], tags[0]["col"])
+        dist = np.array([(point - t["ipp"]) @ normal for t in tags])
+        nearest = int(np.argmin(np.abs(dist)))
+        offsets = np.array([t["ipp"] @ normal for t in tags])
+        half = abs(offsets[-1] - offsets[0]) / (len(tags) - 1) / 2
+        pane = page.locator("[data-eh-viewer]").nth(k)
+        pane_index = pane.get_attribute("data-index")
+        assert pane_index == str(nearest), f"axial stack {p.stack}"
+        if abs(dist[nearest]) <= half:
+            covering.append((k, nearest))
+    assert len(covering) == 1  # one axial stack covers the L4/L5 disc
+    k, nearest = covering[0]
+    pane = page.locator("[data-eh-viewer]").nth(k)
+    from eda_helpers.intensity import resolve_window
+
+    vol = viewer.panes[k].volume
+    shot = _screenshot(pane.locator("canvas"))
+    assert _frame_index(shot, vol, resolve_window(vol, "percentile")) == nearest
+    assert page.evaluate(f"performance.now() - {t0}") < 10_000
+
+    # Every pane follows a click within one frame: the work of a click, in the page.
+    ms = page.evaluate(
+        f"""() => {{
+        const stage = document.querySelectorAll('[data-eh-viewer]')[{ks}]
+            .querySelector('.eh-stage');
+        const out = [];
+        for (let r = 0; r < 5; r++) {{
+            const t0 = performance.now();
+            stage.dispatchEvent(new MouseEvent('click',
+                {{clientX: {cx} + (r % 2) * 20, clientY: {cy}, bubbles: true}}));
+            out.push(performance.now() - t0);
+        }}
+        return out;
+    }}"""
+    )
+    print(f"\nclick -> axial stack {viewer.panes[k].stack} at slice {nearest}; every pane "
+          f"redrawn in {[round(m, 2) for m in ms]} ms")  # fmt: skip
+    assert np.median(ms) <= 16

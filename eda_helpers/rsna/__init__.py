@@ -12,7 +12,8 @@ The data lives in ``train_images/<study_id>/<series_id>/`` beside
 - :mod:`~eda_helpers.rsna.scan`: :func:`scan_dataset` (one row per series from the
   headers, with its quirks).
 - :mod:`~eda_helpers.rsna.study`: :func:`project_labels` (a study's label points on
-  every stack of its series, in patient coordinates).
+  every stack of its series, in patient coordinates) and :func:`show_study` (its
+  series side by side, linked in the browser).
 
 The competition's spellings (conditions, levels, grades, series descriptions) are in
 :mod:`eda_helpers.vocabulary` and re-exported here.
@@ -37,7 +38,7 @@ from .dataset import (
 )
 from .labels import label_points, locate_labels
 from .scan import SCAN_COLUMNS, default_workers, scan_dataset
-from .study import PROJECTION_COLUMNS, project_labels
+from .study import PROJECTION_COLUMNS, StudyPane, StudyViewer, project_labels, show_study
 from .tables import (
     COORDINATE_COLUMNS,
     DESCRIPTION_COLUMNS,
@@ -65,6 +66,8 @@ __all__ = [
     "SEVERITIES",
     "SEVERITY",
     "DatasetLocation",
+    "StudyPane",
+    "StudyViewer",
     "condition_name",
     "default_workers",
     "find_dataset",
@@ -78,4 +81,5 @@ __all__ = [
     "read_labels",
     "sample_cache_dir",
     "scan_dataset",
+    "show_study",
 ]
