@@ -11,7 +11,8 @@
 #
 # This notebook carries one study's label points onto all its series, and shows what
 # that says: which axial stack covers which disc, and where a subarticular label (placed
-# on an axial slice) lies on the sagittal images. Like the other notebooks, it runs on the
+# on an axial slice) lies on the sagittal images. It ends with the study's series side by
+# side in a linked viewer. Like the other notebooks, it runs on the
 # competition data when it finds it and otherwise on the built-in sample dataset.
 
 # %%
@@ -131,6 +132,21 @@ slices = sorted({*on_t2["target_slice_index"], index})
 fig = eh.plot_grid(t2, slices=slices, points=points)
 
 # %% [markdown]
-# The linked study viewer (`rsna.show_study`) draws the same lines live: the current
-# slice of each pane as a line on the panes it cuts, a click on one pane moving the
-# others to the nearest slice.
+# ## The linked viewer
+#
+# `rsna.show_study` puts every stack of the study side by side, each pane scrubbable
+# like the slice viewer (slider, arrow keys and mouse wheel on the image, play, window).
+# The panes are linked in the browser, with no kernel, so this keeps working in the
+# saved notebook: the current slice of each pane is drawn, in that pane's colour (the
+# bar above it), on every pane it cuts; a click on a pane moves every other pane to its
+# slice nearest the clicked point and marks it with a red cross; the label points of all
+# conditions show on every slice they fall inside (SCS: spinal canal, LNFN/RNFN: left and
+# right foraminal narrowing, LSS/RSS: left and right subarticular stenosis).
+#
+# Try it: scrub an axial pane and watch its line climb the two sagittal panes; click a
+# disc on the Sagittal T2/STIR and the axial stack that covers it jumps to that disc.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (Its 2 MB of HTML are checked in a real browser by tests/test_study.py instead.)
+rsna.show_study(data, study_id, descriptions=descriptions, width=300)
