@@ -8,11 +8,15 @@ studies), warms the file cache, then times, in one process:
     (headers and pixels: what placing the labels costs when one reads the Volumes);
 (b) ``rsna.project_labels(root, study_id)`` for every study (headers only; each call
     reads the two CSV files);
-(c) the same with the tables read once and passed in.
+(c) the same with the tables read once and passed in;
+(d) ``rsna.show_study`` for the first studies (``--viewers``, 3 by default): build time
+    and HTML size, against (e) reading the same study's series with ``read_stacks``.
 
-It prints the times, the ratios (b)/(a) and (c)/(a) measured in this run, and
-PASS/FAIL against the target of issue 10 ((b) at most 0.2x of (a)). It is a script,
-not a test; the machine may be busy, so the load average is printed too.
+It prints the times, the ratios measured in this run, and PASS/FAIL against the targets
+of issue 10 ((b) at most 0.2x of (a); a study viewer built in at most 2 s, at most 6 MB
+of HTML). It is a script, not a test; the machine may be busy, so the load average is
+printed too. How fast the saved page reacts (a key or a click: every pane within one
+16 ms frame) is measured in chromium by ``tests/test_study.py -m browser -s``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from bench_scan import dataset
 from eda_helpers import read_stacks, rsna
 
 TARGET = 0.2
+VIEWER_SECONDS = 2.0
+VIEWER_BYTES = 6 * 2**20
 
 
 def timed(fn, repeat: int) -> float:
@@ -47,6 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=40, help="sample studies (default 40)")
     parser.add_argument("--repeat", type=int, default=3, help="repeats (median)")
+    parser.add_argument("--viewers", type=int, default=3, help="studies for show_study")
     args = parser.parse_args()
 
     root = dataset(args.studies)
@@ -90,6 +97,32 @@ def main() -> int:
     ok = t_b / t_a <= TARGET
     print(f"(b)/(a): {t_b / t_a:6.3f}x  (target <= {TARGET}x)  {'PASS' if ok else 'FAIL'}")
     print(f"(c)/(a): {t_c / t_a:6.3f}x  (information)")
+    print()
+    for s in studies[: args.viewers]:
+        series = [f for f in folders if f.parent.name == str(s)]
+
+        def read_study(series: list[Path] = series) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for f in series:
+                    read_stacks(f, duplicates="keep", progress=False)
+
+        def build(s: int = s) -> int:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return len(rsna.show_study(root, s).to_html())
+
+        size = build()
+        t_d = timed(build, args.repeat)
+        t_e = timed(read_study, args.repeat)
+        fits = t_d <= VIEWER_SECONDS and size <= VIEWER_BYTES
+        ok &= fits
+        print(
+            f"(d) show_study {s}: {t_d:6.3f} s, {size / 2**20:5.2f} MB "
+            f"(targets <= {VIEWER_SECONDS} s, <= {VIEWER_BYTES / 2**20:.0f} MB)  "
+            f"{'PASS' if fits else 'FAIL'}; (e) read_stacks of its series {t_e:6.3f} s, "
+            f"(d)/(e) {t_d / t_e:5.2f}x"
+        )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0 if ok else 1

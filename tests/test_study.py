@@ -441,3 +441,45 @@ def test_a_click_on_a_sagittal_label_moves_the_axial_pane_of_that_level(
     print(f"\nclick -> axial stack {viewer.panes[k].stack} at slice {nearest}; every pane "
           f"redrawn in {[round(m, 2) for m in ms]} ms")  # fmt: skip
     assert np.median(ms) <= 16
+
+
+@pytest.mark.browser
+def test_the_notebooks_saved_html_links_from_file(browser, tmp_path):
+    """nbconvert's HTML of the executed notebook 03, opened from file:// (no kernel)."""
+    import subprocess
+    import sys
+
+    notebook = Path(__file__).parents[1] / "notebooks" / "03_study.ipynb"
+    cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir",
+           str(tmp_path), str(notebook)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    try:
+        # The template's CDN scripts cannot load here; the study view needs none of them.
+        page.goto((tmp_path / "03_study.html").as_uri(), wait_until="domcontentloaded")
+        view = page.locator(".eh-study-view[data-eh-linked]")
+        view.wait_for(timeout=10_000)
+        panes = view.locator("[data-eh-viewer]")
+        kinds = [panes.nth(i).get_attribute("data-description") for i in range(panes.count())]
+        ka = kinds.index("Axial T2")
+        ks = kinds.index("Sagittal T2/STIR")
+        colour = panes.nth(ka).get_attribute("data-colour")
+        stage = panes.nth(ks).locator(".eh-stage")
+        stage.scroll_into_view_if_needed()
+        box = stage.bounding_box()
+        x_css = box["width"] * 0.45
+
+        seen = []
+        panes.nth(ka).locator(".eh-stage").focus()
+        for _ in range(2):
+            seen.append(_line_row(_screenshot(stage), colour, x_css))
+            before = panes.nth(ka).get_attribute("data-index")
+            page.keyboard.press("ArrowDown")
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.eh-study-view [data-eh-viewer]')[{ka}]"
+                f".getAttribute('data-index') !== '{before}'"
+            )
+        assert seen[0] != pytest.approx(seen[1], abs=1.0)  # the line moved on the sagittal
+    finally:
+        page.close()
