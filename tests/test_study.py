@@ -483,3 +483,126 @@ def test_the_notebooks_saved_html_links_from_file(browser, tmp_path):
         assert seen[0] != pytest.approx(seen[1], abs=1.0)  # the line moved on the sagittal
     finally:
         page.close()
+
+
+# --------------------------------------------------------------------------- live, in Jupyter
+
+
+def _jupyter(app: str, tmp: Path, cells: list[str]):
+    """A JupyterLab or Notebook 7 server (the helpers of test_viewer_browser); yields the
+    URL of a notebook holding ``cells``."""
+    import os
+    import secrets
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from test_viewer_browser import _free_port, _isolated_env, _write_notebook
+
+    root = tmp / "root"
+    root.mkdir()
+    _write_notebook(root / "study.ipynb", cells)
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", {"lab": "jupyterlab", "notebook": "notebook"}[app],
+           "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root}"]  # fmt: skip
+    if app == "lab":
+        cmd += ["--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                f"--LabApp.user_settings_dir={tmp / 'settings'}",
+                f"--LabApp.workspaces_dir={tmp / 'workspaces'}"]  # fmt: skip
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(tmp / "server.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=root, env=_isolated_env(tmp), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp / "server.log").read_text()
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2
+                ):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the Jupyter server did not start"
+                time.sleep(0.25)
+        path = "lab/tree" if app == "lab" else "notebooks"
+        yield f"http://127.0.0.1:{port}/{path}/study.ipynb?token={token}"
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(timeout=10)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("app", ["lab", "notebook"], ids=["jupyterlab4", "notebook7"])
+def test_live_in_jupyter_a_key_moves_the_line(browser, sample_root, tmp_path, app):
+    cells = [
+        "from eda_helpers import rsna\n"
+        f"root = {str(sample_root)!r}\n"
+        "study = int(rsna.read_descriptions(root)['study_id'].iloc[0])",
+        "rsna.show_study(root, study)",
+    ]
+    for url in _jupyter(app, tmp_path, cells):
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        try:
+            page.goto(url, timeout=60_000)
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+            page.wait_for_function(
+                """() => {
+                    const k = document.querySelector('.jp-Toolbar-kernelName, .jp-KernelName');
+                    return k && k.innerText.trim() && !k.innerText.includes('No Kernel');
+                }""",
+                timeout=60_000,
+            )
+            page.wait_for_timeout(500)
+            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+            view = page.locator(".eh-study-view[data-eh-linked]")
+            view.wait_for(timeout=120_000)
+            panes = view.locator("[data-eh-viewer]")
+            kinds = [panes.nth(i).get_attribute("data-description") for i in range(panes.count())]
+            ka, ks = kinds.index("Axial T2"), kinds.index("Sagittal T2/STIR")
+            colour = panes.nth(ka).get_attribute("data-colour")
+            stage = panes.nth(ks).locator(".eh-stage")
+            stage.scroll_into_view_if_needed()
+            x_css = stage.bounding_box()["width"] * 0.45
+            # A click focuses the pane (as a user would before using the keys); it also
+            # moves the other panes to the clicked point, before the first measure.
+            panes.nth(ka).locator(".eh-stage").click()
+            page.wait_for_timeout(200)
+            slider = panes.nth(ka).locator(".eh-slider")
+            seen = []
+            for step in range(2):
+                seen.append(_line_row(_screenshot(stage), colour, x_css))
+                before = panes.nth(ka).get_attribute("data-index")
+                if app == "lab":
+                    page.keyboard.press("ArrowDown")
+                else:
+                    # Notebook 7's command mode takes the arrow keys from the image (as
+                    # from the SliceViewer's image): move the pane's slider with the mouse.
+                    track = slider.bounding_box()
+                    page.mouse.click(
+                        track["x"] + track["width"] * (0.1 + 0.8 * step),
+                        track["y"] + track["height"] / 2,
+                    )
+                page.wait_for_function(
+                    f"() => document.querySelectorAll('.eh-study-view [data-eh-viewer]')[{ka}]"
+                    f".getAttribute('data-index') !== '{before}'"
+                )
+            assert seen[0] != pytest.approx(seen[1], abs=1.0)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            print(f"\nscreenshot at failure: {tmp_path / 'failure.png'}")
+            raise
+        finally:
+            page.close()
