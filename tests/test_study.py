@@ -606,3 +606,14 @@ def test_live_in_jupyter_a_key_moves_the_line(browser, sample_root, tmp_path, ap
             raise
         finally:
             page.close()
+
+
+def test_show_study_without_readable_series_says_so(sample_root, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(sample_root, root, ignore=shutil.ignore_patterns("*.dcm"))
+    with pytest.warns(UserWarning) as record:
+        with pytest.raises(
+            ValueError, match=r"study_id: no series of study \d+ under .* could .*holds no files"
+        ):
+            rsna.show_study(root, _study(root))
+    assert "has no stack with geometry" in str(record[0].message)

@@ -521,7 +521,8 @@ def show_study(
     ------
     ValueError, TypeError
         As :func:`project_labels`; if ``width`` is not an integer >= 64; or if no
-        series of the study can be read.
+        series of the study can be read (a series that cannot be read is left out with
+        a warning).
 
     Warns
     -----
@@ -530,7 +531,7 @@ def show_study(
     """
     from .. import frontend
     from ..intensity import grey_levels, resolve_window
-    from ..io import read_stacks
+    from ..io import SeriesError, read_stacks
     from ..viewer import encode_png
 
     root = _checks.path("data", data)
@@ -543,11 +544,17 @@ def show_study(
     )
     rows = descriptions[descriptions["study_id"] == sid]
     panes: list[StudyPane] = []
+    skipped: list[str] = []
     for series_id, description in zip(rows["series_id"], rows["series_description"], strict=True):
         folder = root / f"{split}_images" / str(sid) / str(series_id)
         if not folder.is_dir():
             continue  # project_labels has said so
-        for k, v in enumerate(read_stacks(folder, duplicates="keep", progress=False)):
+        try:
+            volumes = read_stacks(folder, duplicates="keep", progress=False)
+        except SeriesError as exc:  # one unreadable series does not hide the others
+            skipped.append(f"series {series_id}: {exc}")
+            continue
+        for k, v in enumerate(volumes):
             if not v.has_geometry:
                 continue
             colour = _PANE_COLOURS[len(panes) % len(_PANE_COLOURS)]
@@ -555,8 +562,10 @@ def show_study(
     if not panes:
         raise ValueError(
             f"study_id: no series of study {sid} under {root / f'{split}_images' / str(sid)} "
-            f"could be read with its geometry"
+            f"could be read with its geometry" + (f" ({'; '.join(skipped[:3])})" if skipped else "")
         )
+    if skipped:
+        _checks.warn(f"study {sid}: left out of the viewer: {'; '.join(skipped[:5])}")
 
     built: list[frontend.Pane] = []
     for p in panes:
