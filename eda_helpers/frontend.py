@@ -78,6 +78,7 @@ __all__ = [
 
 # The class of the frame boxes of the live widget, and the rule that hides their tab bar.
 FRAMES_CLASS = "eh-frames"
+PLAY_CLASS = "eh-play"
 _LIVE_CSS = (
     f".{FRAMES_CLASS} > .lm-TabBar, .{FRAMES_CLASS} > .p-TabBar "
     "{display: none !important;}"
@@ -85,6 +86,9 @@ _LIVE_CSS = (
     "{padding: 0 !important; border: 0 !important; overflow: hidden !important;"
     " background: transparent !important;}"
     f" .jupyter-widgets.{FRAMES_CLASS} {{margin: 0 !important;}}"
+    # A Play's stop button sends it back to its first value; its play/pause button
+    # alone keeps the current one when it stops.
+    f" .{PLAY_CLASS} > button:nth-child(2) {{display: none !important;}}"
 )
 
 

@@ -317,7 +317,8 @@ class SliceViewer(widgets.VBox):
     slider : ipywidgets.IntSlider
         The slice index.
     play : ipywidgets.Play
-        Steps the slider in the browser.
+        Steps the slider in the browser; its play button also pauses, on the current
+        slice (the stop button, which would go back to slice 0, is hidden).
     number : ipywidgets.BoundedIntText
         The slice index as a number box (arrow keys step it in every front-end).
     frames : ipywidgets.Tab
@@ -453,6 +454,7 @@ class SliceViewer(widgets.VBox):
             tooltip="play through the slices",
             layout=widgets.Layout(flex="0 0 auto", width="auto"),
         )
+        self.play.add_class(_frontend.PLAY_CLASS)
         self.number = widgets.BoundedIntText(
             value=index,
             min=0,
@@ -676,6 +678,11 @@ class SliceViewer(widgets.VBox):
         grey = self._grey(i)
         pts = self._points.get(i)
         return _draw_points(grey, pts, display_width=self._width) if pts else grey
+
+    @property
+    def readout(self) -> widgets.HTML:
+        """The readout widget of the current slice (one of :attr:`readouts`)."""
+        return self.readouts.children[self.index]
 
     @property
     def encodes(self) -> int:

@@ -1,3 +1,17 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # One series, from DICOM files to pictures
 #
@@ -17,6 +31,18 @@ from pydicom.uid import UID
 
 import eda_helpers as eh
 from eda_helpers.geometry import slice_normal, slice_offsets
+
+# Figures on a dark ground: readable in JupyterLab's dark theme, no white blocks in the
+# light one.
+plt.style.use("dark_background")
+plt.rcParams.update(
+    {
+        "figure.facecolor": "#202124",
+        "axes.facecolor": "#202124",
+        "savefig.facecolor": "#202124",
+        "figure.dpi": 100,
+    }
+)
 
 data = eh.rsna.find_dataset()
 print("dataset:", data.source)
@@ -148,7 +174,7 @@ for i, v in enumerate(stacks):
 print("transfer syntax:", UID(vol.transfer_syntax).name)
 print("stored as:", vol.photometric, "| pixels:", vol.pixels.dtype, tuple(vol.pixels.shape))
 print("value range:", int(vol.pixels.min()), "..", int(vol.pixels.max()))
-print("window (center, width):", vol.window)
+print("DICOM window (center, width):", vol.dicom_window)
 
 # %% [markdown]
 # ## Normalise: intensities to [0, 1]
@@ -206,8 +232,8 @@ print({i: [p.text for p in points] for i, points in labelled.items()})
 # %% [markdown]
 # `plot_grid` shows up to 25 slices sampled evenly (first and last included) as one
 # montage, all on one shared scale so that brightness compares across panels. Each panel
-# is labelled with its slice index and InstanceNumber; the labels are red marks on
-# their slice.
+# is labelled with its slice index and InstanceNumber; each label is a thin light ring
+# on its slice, with its text beside it (light on a dark halo, on the outer side).
 
 # %%
 fig = eh.plot_grid(vol, points=labels)
@@ -222,27 +248,40 @@ fig = eh.plot_grid(vol, slices=sorted(labelled), points=labels, scale="per_slice
 # %% [markdown]
 # ## Histogram: where the values are
 #
-# Left: the background peak at zero dwarfs everything; the dashed lines are the 0.5th and
-# 99.5th percentiles, where `normalize` clips. Right: without the background and with
-# log counts, the tissue distribution and the few bright values above the upper cut show.
+# Left: the background peak at zero dwarfs everything; the two lines are where the
+# default window, `window="percentile"` (the 0.5th and 99.5th percentiles), puts black
+# and white: the same cuts as in the grid above and the viewer below. Right: without
+# the background and with log counts, the tissue distribution and the few bright values
+# above the white cut show; the dashed line is the median.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
 left = eh.plot_histogram(vol, ax=axes[0])
-right = eh.plot_histogram(
-    vol, exclude_background=True, log=True, percentiles=(0.5, 50, 99.5), ax=axes[1]
-)
+right = eh.plot_histogram(vol, exclude_background=True, log=True, percentiles=(50,), ax=axes[1])
 
 # %% [markdown]
 # ## Scrub through the stack
 #
-# `SliceViewer` shows one slice at a time: drag the slider, or click its handle and use
-# the arrow keys; ▶ plays the stack in the browser. The range slider sets the values
-# shown black and white, live, and *reset* returns to the 0.5–99.5 % percentiles of the
-# whole volume. The line beside the slider gives the slice index, its InstanceNumber
-# and its position along the slice normal. Label points are drawn on their own slice
-# only. Without a running kernel (on GitHub, or in an HTML export) the output falls back
-# to a still picture of the slice shown here.
+# `SliceViewer` shows one slice at a time: drag the slider under the image, or click its
+# handle and use the arrow keys; ▶ plays the stack. The line under the slider gives the
+# slice index, its InstanceNumber, its position along the slice normal (mm) and the
+# labels on it. The window slider sets the values shown black and white (centre C,
+# width W, and low–high beside it); *reset* returns to the `window=` asked for, here
+# the 0.5–99.5 % percentiles of the whole volume, as in the grid.
+#
+# **Live** (a kernel runs): every frame is rendered once and then lives in the browser,
+# so stepping, holding a key and ▶ never wait for the kernel, also while another cell
+# runs; only a new window goes through the kernel. In Jupyter Notebook 7 the arrow keys
+# on the slider move the cell selection instead: click the number box beside ▶ and use
+# ↑/↓ there (it is linked to the slider in the browser).
+#
+# **Saved** (no kernel: an HTML export, nbviewer, VS Code, a saved Kaggle version): the
+# output also holds a self-contained viewer, scrubbable with the slider, the arrow keys
+# and the mouse wheel on the image, ▶, and a centre/width window that works within the
+# saved window's grey levels (values the saved window clipped stay clipped). Where
+# scripts are stripped (GitHub) it shows the slice below with a caption.
+# `eh.save_html(viewer, "viewer.html")` writes it as a page of its own;
+# `saved="png"` keeps a still picture only, `saved=None` nothing but the widget.
 
 # %%
 viewer = eh.SliceViewer(vol, points=labels, index=min(labelled), width=448)

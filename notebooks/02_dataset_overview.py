@@ -1,3 +1,17 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # The dataset at a glance
 #
@@ -14,12 +28,25 @@
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 import eda_helpers as eh
 from eda_helpers import rsna
 
 pd.set_option("display.max_colwidth", 100)
 pd.set_option("display.width", 120)
+
+# Figures on a dark ground: readable in JupyterLab's dark theme, no white blocks in the
+# light one.
+plt.style.use("dark_background")
+plt.rcParams.update(
+    {
+        "figure.facecolor": "#202124",
+        "axes.facecolor": "#202124",
+        "savefig.facecolor": "#202124",
+        "figure.dpi": 100,
+    }
+)
 
 data = rsna.find_dataset()
 print("dataset:", data.source)
@@ -60,20 +87,33 @@ counts
 
 # %% [markdown]
 # The same counts as bars, one panel per condition: each bar is a level, split by
-# severity. "Normal/Mild" dominates everywhere; the lower levels (L4/L5, L5/S1) carry
-# most of the moderate and severe cases.
+# severity, its height the number of studies. "Normal/Mild" dominates everywhere; the
+# lower levels (L4/L5, L5/S1) carry most of the moderate and severe cases.
 
 # %%
 colours = {"Normal/Mild": "#8fbf8f", "Moderate": "#e6b84d", "Severe": "#c8553d"}
 conditions = list(dict.fromkeys(labels["condition"]))
-fig, axes = plt.subplots(1, 5, figsize=(15, 3.4), sharey=True, layout="constrained")
-for ax, condition in zip(axes, conditions):
+# Sized for JupyterLab's default width: two rows of three, the legend in the sixth cell.
+fig, axes = plt.subplots(2, 3, figsize=(9, 6), sharey=True, layout="constrained")
+for ax, condition in zip(axes.flat, conditions):
     table = counts.loc[condition, list(colours)]
     table.plot.bar(stacked=True, ax=ax, color=list(colours.values()), legend=False, width=0.8)
-    ax.set_title(condition.replace(" ", "\n", 1), fontsize="medium")
+    ax.set_title(condition, fontsize=11)
     ax.set_xlabel("")
-axes[0].set_ylabel("studies")
-legend = axes[-1].legend(fontsize="small", frameon=False)
+    ax.tick_params(labelsize=10, labelrotation=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole studies only
+for ax in axes[:, 0]:
+    ax.set_ylabel("studies", fontsize=11)
+spare = axes.flat[-1]
+spare.set_axis_off()
+legend = spare.legend(
+    *axes.flat[0].get_legend_handles_labels(),
+    title="severity",
+    fontsize=11,
+    title_fontsize=11,
+    loc="center",
+    frameon=False,
+)
 
 # %% [markdown]
 # The label points (`train_label_coordinates.csv`) each sit on one instance of one
@@ -144,7 +184,7 @@ show = ["condition", "level", "instance_number", "stack", "slice_index", "x", "y
 located["Axial T2"][show].round(1)
 
 # %% [markdown]
-# The labelled slices of the two sagittal series, each label a red cross on its slice
+# The labelled slices of the two sagittal series, each label a light ring on its slice
 # (`label_points` gives the `Point`s; "L"/"R" in front of the level mark the side of a
 # left/right condition).
 

@@ -414,3 +414,28 @@ def test_cross_reference_slice_uses_the_volume_window(rng):
     np.testing.assert_array_equal(
         ax.images[0].get_array(), grey_levels(pixels[1], *resolve_window(sag, "minmax"))
     )
+
+
+def test_real_ct_series_looks_the_same_in_the_grid_and_the_viewer_with_its_dicom_window(
+    dicomdir_tests,
+):
+    # Real files (pydicom's test data), their own WindowCenter/WindowWidth.
+    from eda_helpers import read_series
+
+    vol = read_series(dicomdir_tests / "98892001" / "CT5N")
+    center, width = vol.dicom_window
+    assert resolve_window(vol, "dicom") == (center - width / 2, center + width / 2)
+    n, rows, cols = vol.shape
+    grid = the_image(plot_grid(vol, window="dicom", downsample=False, labels=False))
+    viewer = SliceViewer(vol, window="dicom", saved=None)
+    try:
+        ncols = grid_shape(n, aspect=vol.spacing[1] / vol.spacing[2] * rows / cols)[1]
+        gap = max(1, round(0.02 * max(rows, cols)))
+        for j in range(n):
+            r, c = divmod(j, ncols)
+            y, x = r * (rows + gap), c * (cols + gap)
+            shown = grid[y : y + rows, x : x + cols, 0]
+            np.testing.assert_array_equal(shown, viewer.frame(j))
+        assert viewer.frame(n // 2).std() > 10  # an image, not a blank
+    finally:
+        viewer.close()

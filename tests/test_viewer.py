@@ -293,7 +293,9 @@ def test_readout_lines_per_slice(pixels, viewer_factory):
     v = viewer_factory(make_volume(pixels), points=[Point(14, 3, 4, "L4/<L5>")])
     assert v.readout_text(2) == "slice 2 of 0–4 · #13 · 0.0 mm"
     assert v.readout_text(3) == "slice 3 of 0–4 · #14 · 4.0 mm · labels: L4/<L5>"
-    html_3 = v.readouts.children[3].value
+    v.index = 3
+    assert v.readout is v.readouts.children[3]
+    html_3 = v.readout.value
     assert "labels: L4/&lt;L5&gt;" in html_3 and "white-space:nowrap" in html_3
     assert "labels" not in v.readouts.children[0].value
 

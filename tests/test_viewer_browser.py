@@ -99,38 +99,62 @@ widgets.VBox([bare_index, bare_image])
 BUSY_CODE = "import time\n\ntime.sleep(120)  # the kernel is busy"
 NOTEBOOK_CELLS = [PIXELS_CODE, VIEWER_CODE, ROUND_TRIP_CODE, BUSY_CODE]
 
-# In the page: which slice an image shows, from its pixels (row 48 crosses the square).
-DECODE_JS = f"""
+
+def decode_js(
+    rows: int = ROWS,
+    cols: int = COLS,
+    *,
+    row: int = 48,
+    col0: int = SQUARE_COL0,
+    step: int = SQUARE_STEP,
+    width: int = SQUARE_WIDTH,
+) -> str:
+    """In the page: which slice an image shows, from its pixels along one row that
+    crosses the marker square (-1 for none), and a watcher logging every change."""
+    return f"""
 window.__ehDecode = (el) => {{
     if (!el) return -1;
     const c = window.__ehCanvas || (window.__ehCanvas = document.createElement('canvas'));
-    c.width = {COLS}; c.height = {ROWS};
+    c.width = {cols}; c.height = {rows};
     const ctx = c.getContext('2d', {{willReadFrequently: true}});
-    ctx.clearRect(0, 0, {COLS}, {ROWS});
-    try {{ ctx.drawImage(el, 0, 0, {COLS}, {ROWS}); }} catch (e) {{ return -1; }}
-    const row = ctx.getImageData(0, 48, {COLS}, 1).data;
+    ctx.clearRect(0, 0, {cols}, {rows});
+    try {{ ctx.drawImage(el, 0, 0, {cols}, {rows}); }} catch (e) {{ return -1; }}
+    const line = ctx.getImageData(0, {row}, {cols}, 1).data;
     let sum = 0, count = 0;
-    for (let x = 0; x < {COLS}; x++) {{
-        const r = row[4 * x], g = row[4 * x + 1], b = row[4 * x + 2];
+    for (let x = 0; x < {cols}; x++) {{
+        const r = line[4 * x], g = line[4 * x + 1], b = line[4 * x + 2];
         if (r > 150 && Math.abs(r - b) < 40 && Math.abs(r - g) < 40) {{ sum += x; count++; }}
     }}
     if (!count) return -1;
-    return Math.round((sum / count - {SQUARE_COL0} - {(SQUARE_WIDTH - 1) / 2}) / {SQUARE_STEP});
+    return Math.round((sum / count - {col0} - {(width - 1) / 2}) / {step});
 }};
 // Log [time, slice] whenever the image on screen changes, read on every frame.
 window.__ehWatch = (find) => {{
     window.__shown = [];
-    window.__keyAt = [];
-    document.addEventListener('keydown', () => window.__keyAt.push(performance.now()), true);
-    let last = null;
+    window.__keyAt = window.__keyAt || [];
+    if (!window.__ehKeys) {{
+        window.__ehKeys = true;
+        document.addEventListener('keydown', () => window.__keyAt.push(performance.now()), true);
+    }}
+    window.__ehFind = find;
+    window.__ehLast = null;
+    if (window.__ehTicking) return;
+    window.__ehTicking = true;
     const tick = () => {{
-        const i = window.__ehDecode(find());
-        if (i !== last) {{ window.__shown.push([performance.now(), i]); last = i; }}
+        const i = window.__ehDecode(window.__ehFind());
+        if (i !== window.__ehLast) {{
+            window.__shown.push([performance.now(), i]);
+            window.__ehLast = i;
+        }}
         requestAnimationFrame(tick);
     }};
     requestAnimationFrame(tick);
 }};
 """
+
+
+DECODE_JS = decode_js()
+
 # The visible frame of the live viewer: the one <img> of the frames box that is laid out.
 LIVE_FRAME_JS = """() => {
     for (const img of document.querySelectorAll('.eh-slices img')) {
@@ -378,8 +402,18 @@ def test_live_viewer_never_waits_on_the_kernel(server, browser, tmp_path, reques
             track = viewer.locator(".widget-slider .noUi-target").first.bounding_box()
             assert image_box["width"] >= 300, f"{width} px: the image is {image_box['width']} px"
             assert track["width"] >= 0.9 * image_box["width"], f"{width} px: track {track}"
-            line = viewer.locator(".eh-readout").bounding_box()["height"]
-            assert line < 30, f"{width} px: the readout takes {line:.0f} px, more than a line"
+            line = page.evaluate(
+                """() => {
+                    const all = document.querySelectorAll('.eh-readout .widget-html-content > div');
+                    for (const el of all) {
+                        // Lines of text: the box's height in units of its line height.
+                        const lh = parseFloat(getComputedStyle(el).lineHeight) || 20;
+                        if (el.checkVisibility()) return el.getBoundingClientRect().height / lh;
+                    }
+                    return -1;
+                }"""
+            )
+            assert 0 < line < 1.5, f"{width} px: the readout takes {line:.1f} lines, not one"
 
         # The baseline, measured first while the kernel is idle: slider -> kernel -> image.
         page.evaluate("window.__ehWatch(() => document.querySelector('.bare-image'))")
@@ -433,9 +467,27 @@ def test_live_viewer_never_waits_on_the_kernel(server, browser, tmp_path, reques
         # The kernel is still busy: none of this went through it.
         assert "*" in busy_cell.locator(".jp-InputPrompt").inner_text()
 
+        # Pausing Play keeps the slice it is on.
+        play_button = viewer.locator(".widget-play button").first
+        assert not viewer.locator(".widget-play button").nth(1).is_visible()  # no stop
+        play_button.click()
+        page.wait_for_timeout(350)
+        play_button.click()
+        page.wait_for_timeout(300)
+        paused = page.evaluate("window.__shown.at(-1)[1]")
+        assert paused > index
+        page.wait_for_timeout(400)
+        assert page.evaluate("window.__shown.at(-1)[1]") == paused
+        key_target.click()
+        t0 = page.evaluate("performance.now()")
+        for _ in range(paused - index):
+            page.keyboard.press(back)
+            page.wait_for_timeout(30)
+        _shown_after(page, t0, index)
+
         # Play shows the slices one after the other, in order, up to the last one.
         page.evaluate("window.__shown = []")
-        viewer.locator(".widget-play button").first.click()
+        play_button.click()
         _shown_after(page, 0.0, N_SLICES - 1, timeout_ms=20_000)
         played = [i for _, i in page.evaluate("window.__shown") if i >= 0]
         assert played[0] in (index, index + 1) and played[-1] == N_SLICES - 1
