@@ -30,18 +30,24 @@ __all__ = [
     "POSITION_ATOL",
     "STEP_RTOL",
     "StackFacts",
+    "StackProjection",
+    "clip_to_image",
     "duplicate_runs",
     "image_corners",
+    "index_to_patient",
     "irregular_steps",
     "mean_step",
+    "patient_to_index",
     "patient_to_pixel",
     "pixel_to_patient",
     "plane_name",
+    "project_to_stack",
     "reference_line",
     "same_orientation",
     "slice_normal",
     "slice_offsets",
     "slice_order",
+    "stack_affine",
     "stack_facts",
     "voxel_affine",
 ]
@@ -689,3 +695,407 @@ def reference_line(
     if np.linalg.norm(seg[0] - seg[1]) <= atol:
         return None
     return seg
+
+
+# --------------------------------------------------------------------------- world coordinates
+#
+# A stack's geometry is its affine (voxel index -> patient mm, evenly spaced: slice 0's
+# position plus the mean slice step) together with the actual position of each slice.
+# The in-plane part of the affine is exact; along the stack, the functions below follow
+# the actual positions, so that a gap between two slices is where it is and not spread
+# over the stack. Beyond the first and last slice they continue with the mean step.
+
+
+@dataclass(frozen=True)
+class StackProjection:
+    """Points projected onto the nearest slice of a stack.
+
+    Every attribute is an array of the points' shape (the input's shape without its last
+    axis of 3 coordinates).
+
+    Attributes
+    ----------
+    slice_index : ndarray of intp
+        The slice whose plane is nearest to the point (the lower index on a tie).
+    x, y : ndarray of float
+        Column and row of the point's foot on that slice, in its pixels (the
+        competition's convention), possibly fractional or outside the image.
+    distance_mm : ndarray of float
+        Signed distance (mm) of the point from that slice's plane, along the slice
+        normal (:func:`slice_normal`).
+    inside : ndarray of bool
+        Whether the foot falls on the image (within half a pixel of its edge pixels'
+        centres) and the point lies within half a slice step of that slice's plane.
+    """
+
+    slice_index: NDArray[np.intp]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    distance_mm: NDArray[np.float64]
+    inside: NDArray[np.bool_]
+
+
+def stack_affine(
+    positions: ArrayLike,
+    orientation: ArrayLike,
+    pixel_spacing: ArrayLike,
+    *,
+    slice_spacing: float | None = None,
+    atol: float = 0.01,
+) -> NDArray[np.float64]:
+    """The affine of a stack from its slices' positions, in slice order.
+
+    The slice step is the mean step between *distinct* positions,
+    ``(positions[-1] - positions[0]) / (k - 1)`` for ``k`` distinct positions along the
+    normal (slices repeated at one position, as kept by ``duplicates="keep"``, do not
+    shorten it). It keeps a gantry tilt. A stack with a single position needs
+    ``slice_spacing`` (its SpacingBetweenSlices or SliceThickness): the step is then that
+    distance along the normal.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n, 3)
+        ImagePositionPatient of each slice, in slice order.
+    orientation, pixel_spacing : array_like
+        ImageOrientationPatient and PixelSpacing (row spacing, column spacing), mm.
+    slice_spacing : float, optional
+        Distance between slices (mm), used only when all positions coincide.
+    atol : float, optional
+        Distance (mm) along the normal below which two positions count as the same.
+
+    Returns
+    -------
+    ndarray, shape (4, 4)
+        As :func:`voxel_affine`.
+
+    Raises
+    ------
+    ValueError
+        If ``positions`` is not (n, 3) with n >= 1, or all positions coincide and
+        ``slice_spacing`` is missing or not positive.
+
+    Examples
+    --------
+    >>> stack_affine([[0, 0, 0], [0, 0, 4], [0, 0, 12]], [1, 0, 0, 0, 1, 0], [0.5, 0.8])[:3]
+    array([[0. , 0. , 0.8, 0. ],
+           [0. , 0.5, 0. , 0. ],
+           [6. , 0. , 0. , 0. ]])
+    """
+    pos = np.asarray(positions, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1:
+        raise ValueError(
+            f"positions: expected an (n, 3) array of slice positions with n >= 1, "
+            f"got shape {pos.shape}"
+        )
+    offsets = slice_offsets(pos, orientation)
+    distinct = 1 + int(np.count_nonzero(np.abs(np.diff(offsets)) > atol))
+    if distinct >= 2:
+        step = (pos[-1] - pos[0]) / (distinct - 1)
+    else:
+        if slice_spacing is None or not np.isfinite(slice_spacing) or slice_spacing <= 0:
+            raise ValueError(
+                f"slice_spacing: expected a positive distance (mm) between slices, got "
+                f"{slice_spacing!r}; the {pos.shape[0]} slice(s) share one position, so "
+                f"the step cannot come from the positions (pass SpacingBetweenSlices or "
+                f"SliceThickness)"
+            )
+        step = slice_normal(orientation) * float(slice_spacing)
+    return voxel_affine(pos[0], orientation, pixel_spacing, step)
+
+
+def _stack_frame(
+    affine: ArrayLike, positions: ArrayLike
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    float,
+]:
+    """(affine, positions, axis, offsets, step along the axis) of a stack.
+
+    ``axis`` is the unit slice normal, turned so that the slices' offsets along it do
+    not decrease with the slice index.
+    """
+    a = np.asarray(affine, dtype=np.float64)
+    if a.shape != (4, 4) or not np.isfinite(a).all():
+        raise ValueError(
+            f"affine: expected a finite 4x4 matrix, got "
+            f"{'shape ' + str(a.shape) if a.shape != (4, 4) else 'one with NaN or inf'}"
+            f"; the stack's geometry is unknown (position or orientation tags missing)"
+        )
+    pos = np.asarray(positions, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1 or not np.isfinite(pos).all():
+        raise ValueError(
+            f"positions: expected a finite (n, 3) array of slice positions with n >= 1, "
+            f"got shape {pos.shape}"
+        )
+    normal = np.cross(a[:3, 2], a[:3, 1])  # row cosine x column cosine
+    norm = float(np.linalg.norm(normal))
+    if norm == 0.0:
+        raise ValueError("affine: its row and column steps are parallel, so they define no plane")
+    normal /= norm
+    along = float(a[:3, 0] @ normal)
+    if along == 0.0:
+        raise ValueError("affine: its slice step lies in the image plane, so slices cannot differ")
+    offsets = pos @ normal
+    span = float(offsets[-1] - offsets[0])
+    sign = -1.0 if (span < 0 or (span == 0 and along < 0)) else 1.0
+    return a, pos, normal * sign, offsets * sign, abs(along)
+
+
+def _coords(name: str, value: ArrayLike) -> NDArray[np.float64]:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0 or arr.shape[-1] != 3:
+        raise ValueError(
+            f"{name}: expected an array whose last axis holds 3 numbers, got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite numbers, got NaN or inf")
+    return arr
+
+
+def _slice_origin(
+    s: NDArray[np.float64], a: NDArray[np.float64], pos: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Position of the (fractional) slice ``s``: between the actual positions, else by
+    the mean step beyond the ends."""
+    n = pos.shape[0]
+    step = a[:3, 0]
+    if n == 1:
+        return pos[0] + s[..., None] * step
+    k = np.clip(np.floor(s), 0, n - 2).astype(np.intp)
+    t = (s - k)[..., None]
+    out = pos[k] + t * (pos[k + 1] - pos[k])
+    out = np.where((s < 0)[..., None], pos[0] + s[..., None] * step, out)
+    return np.where((s > n - 1)[..., None], pos[-1] + (s - (n - 1))[..., None] * step, out)
+
+
+def _in_plane(
+    rel: NDArray[np.float64], a: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(row, col) of in-plane offsets ``rel`` (mm) from a slice's position.
+
+    Solved against the affine's two in-plane steps rather than projected on them, so
+    that it inverts :func:`index_to_patient` exactly even where the rounded cosines of
+    the files are not quite orthogonal.
+    """
+    steps = a[:3, 1:3]  # row step, column step
+    gram = steps.T @ steps
+    rc = np.linalg.solve(gram, (rel @ steps).reshape(-1, 2).T).T.reshape((*rel.shape[:-1], 2))
+    return rc[..., 0].astype(np.float64), rc[..., 1].astype(np.float64)
+
+
+def index_to_patient(
+    index: ArrayLike, affine: ArrayLike, positions: ArrayLike
+) -> NDArray[np.float64]:
+    """Patient coordinates (mm, LPS) of voxel indices ``(slice, row, col)`` of a stack.
+
+    Fractional indices are allowed. Within a slice the affine is exact; between two
+    slices the point moves on the straight line between their actual positions (so a
+    gap in the stack stays where it is); before slice 0 and after the last slice it
+    continues by the affine's mean slice step.
+
+    Parameters
+    ----------
+    index : array_like, shape (..., 3)
+        ``(slice, row, col)`` indices.
+    affine : array_like, shape (4, 4)
+        The stack's affine (:func:`stack_affine`).
+    positions : array_like, shape (n, 3)
+        ImagePositionPatient of each slice, in slice order.
+
+    Returns
+    -------
+    ndarray, shape (..., 3)
+
+    Raises
+    ------
+    ValueError
+        If ``index`` is not (..., 3) or not finite, or the affine or positions are not
+        a finite stack geometry.
+
+    Examples
+    --------
+    Slices at z = 0, 4 and 12 (a gap after slice 1), rows 0.5 mm and columns 0.8 mm:
+
+    >>> pos = [[0, 0, 0], [0, 0, 4], [0, 0, 12]]
+    >>> a = stack_affine(pos, [1, 0, 0, 0, 1, 0], [0.5, 0.8])
+    >>> index_to_patient([[1.5, 2, 10], [0, 0, 0]], a, pos)
+    array([[8., 1., 8.],
+           [0., 0., 0.]])
+    """
+    a, pos, _, _, _ = _stack_frame(affine, positions)
+    idx = _coords("index", index)
+    origin = _slice_origin(idx[..., 0], a, pos)
+    return origin + idx[..., 1:2] * a[:3, 1] + idx[..., 2:3] * a[:3, 2]
+
+
+def patient_to_index(
+    points: ArrayLike, affine: ArrayLike, positions: ArrayLike
+) -> NDArray[np.float64]:
+    """Fractional voxel indices ``(slice, row, col)`` of patient points (mm) in a stack.
+
+    The inverse of :func:`index_to_patient`: the slice index comes from where the point
+    lies between the planes of the actual slices, the row and column from its foot on
+    that (interpolated) plane. A point beyond the stack gets a slice index below 0 or
+    above ``n - 1``; its distance from the nearest slice is in :func:`project_to_stack`.
+
+    Parameters
+    ----------
+    points : array_like, shape (..., 3)
+        Points in patient coordinates (mm).
+    affine, positions : array_like
+        As :func:`index_to_patient`.
+
+    Returns
+    -------
+    ndarray, shape (..., 3)
+
+    Raises
+    ------
+    ValueError
+        As :func:`index_to_patient`.
+
+    Examples
+    --------
+    >>> pos = [[0, 0, 0], [0, 0, 4], [0, 0, 12]]
+    >>> a = stack_affine(pos, [1, 0, 0, 0, 1, 0], [0.5, 0.8])
+    >>> patient_to_index([8.0, 1.0, 8.0], a, pos)
+    array([ 1.5,  2. , 10. ])
+    """
+    a, pos, axis, off, along = _stack_frame(affine, positions)
+    p = _coords("points", points)
+    o = p @ axis
+    n = pos.shape[0]
+    if n == 1:
+        s = (o - off[0]) / along
+    else:
+        # The last slice at or below o and the next one: a segment of non-zero length,
+        # except at the very end of a stack that ends in repeated positions.
+        k = np.clip(np.searchsorted(off, o, side="right") - 1, 0, n - 2)
+        d = off[k + 1] - off[k]
+        t = np.divide(o - off[k], d, out=np.zeros_like(o), where=d > 0)
+        s = k + t
+        s = np.where(o < off[0], (o - off[0]) / along, s)
+        s = np.where(o > off[-1], n - 1 + (o - off[-1]) / along, s)
+    r, c = _in_plane(p - _slice_origin(s, a, pos), a)
+    return np.stack([s, r, c], axis=-1)
+
+
+def project_to_stack(
+    points: ArrayLike,
+    affine: ArrayLike,
+    positions: ArrayLike,
+    shape: tuple[int, int],
+) -> StackProjection:
+    """Each point's nearest slice of a stack, its pixel there and its distance from it.
+
+    Parameters
+    ----------
+    points : array_like, shape (..., 3)
+        Points in patient coordinates (mm).
+    affine, positions : array_like
+        As :func:`index_to_patient`.
+    shape : (int, int)
+        (Rows, Columns) of the slices.
+
+    Returns
+    -------
+    StackProjection
+        ``inside`` is true where the foot is on the image and the point within half
+        the mean slice step of the slice's plane (for a single slice, half its
+        spacing).
+
+    Raises
+    ------
+    ValueError
+        As :func:`index_to_patient`.
+
+    Examples
+    --------
+    >>> pos = [[0, 0, 0], [0, 0, 4], [0, 0, 12]]
+    >>> a = stack_affine(pos, [1, 0, 0, 0, 1, 0], [0.5, 0.8])
+    >>> p = project_to_stack([[8.0, 1.0, 8.5], [8.0, 1.0, 6.0]], a, pos, (20, 20))
+    >>> p.slice_index, p.x, p.y, p.distance_mm  # the mean step is 6 mm
+    (array([2, 1]), array([10., 10.]), array([2., 2.]), array([-3.5,  2. ]))
+    >>> p.inside
+    array([False,  True])
+    """
+    a, pos, axis, off, along = _stack_frame(affine, positions)
+    p = _coords("points", points)
+    o = p @ axis
+    n = pos.shape[0]
+    k = np.clip(np.searchsorted(off, o, side="left"), 0, n - 1)
+    lower = np.clip(k - 1, 0, n - 1)
+    # The first slice of a run of repeated positions is the one taken.
+    k = np.where(np.abs(o - off[lower]) <= np.abs(o - off[k]), lower, k)
+    k = np.searchsorted(off, off[k], side="left")
+    rel = p - pos[k]
+    y, x = _in_plane(rel, a)
+    normal = np.cross(a[:3, 2], a[:3, 1])
+    distance = rel @ (normal / np.linalg.norm(normal))
+    rows, cols = shape
+    eps = 1e-6  # rounding of a point placed exactly on an edge or half a step away
+    inside = (
+        (x >= -0.5 - eps)
+        & (x <= cols - 0.5 + eps)
+        & (y >= -0.5 - eps)
+        & (y <= rows - 0.5 + eps)
+        & (np.abs(distance) <= along / 2 + eps)
+    )
+    return StackProjection(
+        slice_index=k.astype(np.intp), x=x, y=y, distance_mm=distance, inside=inside
+    )
+
+
+def clip_to_image(segment: ArrayLike, shape: tuple[int, int]) -> NDArray[np.float64] | None:
+    """The part of a segment (pixel coordinates) that lies on an image.
+
+    The image covers ``x`` (column) from -0.5 to ``cols - 0.5`` and ``y`` (row) from
+    -0.5 to ``rows - 0.5``, the extent :func:`image_corners` describes. Used to keep a
+    :func:`reference_line` on the image it is drawn on.
+
+    Parameters
+    ----------
+    segment : array_like, shape (2, 2)
+        ``[[x0, y0], [x1, y1]]``.
+    shape : (int, int)
+        (Rows, Columns) of the image.
+
+    Returns
+    -------
+    ndarray, shape (2, 2), or None
+        The clipped segment, None when no part of it is on the image.
+
+    Examples
+    --------
+    >>> clip_to_image([[-10.0, 5.0], [30.0, 5.0]], (10, 20))
+    array([[-0.5,  5. ],
+           [19.5,  5. ]])
+    >>> clip_to_image([[0.0, -3.0], [5.0, -1.0]], (10, 20)) is None
+    True
+    """
+    seg = np.asarray(segment, dtype=np.float64).reshape(2, 2)
+    rows, cols = shape
+    start, delta = seg[0], seg[1] - seg[0]
+    t0, t1 = 0.0, 1.0
+    # Liang-Barsky: each image edge cuts the parameter range [t0, t1] of the segment.
+    for p, q in (
+        (-delta[0], start[0] + 0.5),
+        (delta[0], cols - 0.5 - start[0]),
+        (-delta[1], start[1] + 0.5),
+        (delta[1], rows - 0.5 - start[1]),
+    ):
+        if p == 0.0:
+            if q < 0.0:
+                return None
+            continue
+        t = q / p
+        if p < 0.0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return np.array([start + t0 * delta, start + t1 * delta])

@@ -800,13 +800,15 @@ def _block_mean(grey: NDArray[np.uint8], f: int) -> NDArray[np.uint8]:
     return out.round_().clamp_(0, 255).to(torch.uint8).numpy()
 
 
-def save_html(viewer: SliceViewer, path: str | Path) -> Path:
+def save_html(viewer: SliceViewer | Any, path: str | Path) -> Path:
     """Write a viewer's saved render (:meth:`SliceViewer.to_html`) as a standalone page.
 
     Parameters
     ----------
-    viewer : SliceViewer
-        The viewer, at the slice and window to save.
+    viewer : SliceViewer or StudyViewer
+        The viewer, at the slice and window to save (a
+        :class:`~eda_helpers.rsna.StudyViewer` of :func:`~eda_helpers.rsna.show_study`
+        works too).
     path : str or PathLike
         The file to write (UTF-8 HTML); its folder must exist.
 
@@ -822,7 +824,9 @@ def save_html(viewer: SliceViewer, path: str | Path) -> Path:
     FileNotFoundError
         If the folder of ``path`` does not exist.
     """
-    if not isinstance(viewer, SliceViewer):
+    # A SliceViewer, or any other view with the same saved render (the study viewer of
+    # eda_helpers.rsna.show_study: a to_html() method and a title).
+    if not isinstance(viewer, SliceViewer) and not callable(getattr(viewer, "to_html", None)):
         raise TypeError(
             f"viewer: expected a SliceViewer, got {type(viewer).__name__}; build one "
             f"with eda_helpers.SliceViewer(volume)"
@@ -833,6 +837,9 @@ def save_html(viewer: SliceViewer, path: str | Path) -> Path:
             f"path: expected a file in an existing folder, got {str(out)!r} whose folder "
             f"does not exist; create the folder first"
         )
-    title = viewer._description or "slice viewer"
+    if isinstance(viewer, SliceViewer):
+        title = viewer._description or "slice viewer"
+    else:
+        title = str(getattr(viewer, "title", "") or "viewer")
     out.write_text(_frontend.page(viewer.to_html(), title=title), encoding="utf-8")
     return out

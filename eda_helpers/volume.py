@@ -3,19 +3,38 @@
 A Volume is what :func:`eda_helpers.read_series` and :func:`eda_helpers.read_stacks`
 return and what the intensity, plotting and viewer functions take. It holds no file
 handles and no pydicom objects: everything it carries is plain numbers and strings.
+
+Its geometry is one record, the affine, with the actual position of each slice (slices
+need not be evenly spaced). The orientation and spacing it also carries are checked
+against the affine when the Volume is built, so that no Volume holds two geometries
+that disagree; :meth:`Volume.from_array` derives them from the affine or the positions.
+:meth:`Volume.world`, :meth:`Volume.index_of` and :meth:`Volume.project` carry points
+between voxel indices and patient coordinates (mm, LPS, as DICOM).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+
+from . import geometry
 
 __all__ = ["Point", "Volume"]
+
+# Tolerances of the geometry checks. Direction cosines are decimal strings in the files,
+# rounded to a few digits (the stacks of io are grouped within 1e-3 too); positions
+# within 0.01 mm count as the same (as in io), and a slice may sit up to 0.05 mm (a
+# tenth of a fine pixel) off the line of its stack before the stack is refused.
+_COSINE_ATOL = 1e-3
+_SPACING_RTOL = 1e-3
+_POSITION_ATOL = 0.01
+_LINE_ATOL = 0.05
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,11 @@ class Volume:
         (slice, row, col) spacing in mm. The slice spacing is the mean distance between
         neighbouring slices along the normal.
     affine : ndarray, shape (4, 4)
-        Voxel index ``(slice, row, col, 1)`` -> patient coordinates (mm).
+        Voxel index ``(slice, row, col, 1)`` -> patient coordinates (mm): the one
+        geometry record. Its columns are the mean slice step (between distinct
+        positions), the row step (column cosine x row spacing), the column step (row
+        cosine x column spacing) and the position of slice 0. All NaN (with NaN
+        positions or orientation) when the files carry no geometry.
     series_uid, description, modality, photometric, transfer_syntax : str
         SeriesInstanceUID, SeriesDescription, Modality, the PhotometricInterpretation
         the files were stored with, and the TransferSyntaxUID of the first file.
@@ -70,6 +93,24 @@ class Volume:
         gives those.
     study_uid : str
         StudyInstanceUID.
+    notes : tuple of str
+        What the reader changed or assumed (dropped duplicates, missing tags, ...).
+
+    Raises
+    ------
+    ValueError
+        If the fields disagree: a field of the wrong length or shape, an orientation
+        whose cosines are not orthogonal unit vectors, a spacing or orientation other
+        than the affine's, positions off the line of the stack or out of order, or an
+        affine whose slice step is not the positions' mean step. The message names the
+        field; :meth:`from_array` builds consistent ones.
+
+    Notes
+    -----
+    PixelSpacing is (row spacing, column spacing): ``spacing[1]`` is the distance
+    between rows (the step of the row index, along the column cosine), ``spacing[2]``
+    the distance between columns. ``x``/``y`` pixel coordinates (competition labels,
+    :class:`Point`) are (column, row).
     """
 
     pixels: torch.Tensor
@@ -101,6 +142,239 @@ class Volume:
                     f"Volume.{name}: expected one entry per slice ({n}), "
                     f"got {len(getattr(self, name))}"
                 )
+        _check_geometry(self)
+
+    @classmethod
+    def from_array(
+        cls,
+        pixels: torch.Tensor | ArrayLike,
+        *,
+        affine: ArrayLike | None = None,
+        positions: ArrayLike | None = None,
+        orientation: ArrayLike | None = None,
+        pixel_spacing: ArrayLike | None = None,
+        slice_spacing: float | None = None,
+        instance_numbers: Sequence[int] | None = None,
+        files: Sequence[str | Path] | None = None,
+        **fields: Any,
+    ) -> Volume:
+        """A Volume from an array and its geometry, for tests and users' own arrays.
+
+        Give the geometry either as an affine (evenly spaced slices) or as the slices'
+        positions with their orientation and pixel spacing (the DICOM tags; uneven
+        spacing allowed). The other geometry fields are derived from it.
+
+        Parameters
+        ----------
+        pixels : torch.Tensor or array_like, shape (slices, rows, cols)
+            The slices, slice 0 first. An array is converted with
+            :func:`torch.as_tensor` (no copy where possible).
+        affine : array_like, shape (4, 4), optional
+            Voxel index ``(slice, row, col, 1)`` -> patient mm. Its row and column
+            steps must be orthogonal; slice ``i`` is at ``affine @ (i, 0, 0, 1)``.
+        positions : array_like, shape (slices, 3), optional
+            ImagePositionPatient of each slice, in order along the stack.
+        orientation : array_like, shape (6,), optional
+            ImageOrientationPatient (with ``positions``).
+        pixel_spacing : array_like, shape (2,), optional
+            PixelSpacing, (row spacing, column spacing) in mm (with ``positions``).
+        slice_spacing : float, optional
+            Distance between slices (mm), needed only when all positions coincide
+            (a single slice).
+        instance_numbers : sequence of int, optional
+            One per slice; by default 1, 2, ...
+        files : sequence of str or Path, optional
+            One per slice; by default empty (no file).
+        **fields
+            The metadata fields of :class:`Volume` (``description``, ``modality``,
+            ``window``, ``series_uid``, ``study_uid``, ...).
+
+        Returns
+        -------
+        Volume
+
+        Raises
+        ------
+        ValueError
+            If neither or both forms of geometry are given, or the geometry is not
+            that of a stack (as :class:`Volume` and
+            :func:`eda_helpers.geometry.stack_affine`).
+
+        Examples
+        --------
+        Three axial slices at z = 0, 4 and 12 mm (a gap), pixels 0.5 mm apart down a
+        column and 0.8 mm along a row:
+
+        >>> import numpy as np
+        >>> v = Volume.from_array(np.zeros((3, 8, 10)), positions=[[0, 0, 0], [0, 0, 4],
+        ...     [0, 0, 12]], orientation=[1, 0, 0, 0, 1, 0], pixel_spacing=[0.5, 0.8])
+        >>> v.spacing, v.world([1.5, 2, 10])
+        ((6.0, 0.5, 0.8), array([8., 1., 8.]))
+        >>> Volume.from_array(np.zeros((2, 4, 4)), affine=np.diag([3.0, 1, 1, 1])).orientation
+        array([0., 0., 1., 0., 1., 0.])
+        """
+        data = pixels if isinstance(pixels, torch.Tensor) else torch.as_tensor(np.asarray(pixels))
+        n = int(data.shape[0]) if data.ndim == 3 else 0
+        if (affine is None) == (positions is None):
+            raise ValueError(
+                "affine: expected the geometry either as affine= or as positions= with "
+                "orientation= and pixel_spacing=, got "
+                + ("both" if affine is not None else "neither")
+            )
+        if affine is not None:
+            if orientation is not None or pixel_spacing is not None:
+                raise ValueError(
+                    "orientation: expected no orientation= or pixel_spacing= with "
+                    "affine= (they come from the affine), got them; pass one form"
+                )
+            a = np.asarray(affine, dtype=np.float64)
+            if a.shape != (4, 4):
+                raise ValueError(f"affine: expected a 4x4 matrix, got shape {a.shape}")
+            dr, dc = float(np.linalg.norm(a[:3, 1])), float(np.linalg.norm(a[:3, 2]))
+            if dr == 0.0 or dc == 0.0:
+                raise ValueError(
+                    f"affine: expected non-zero row and column steps, got lengths {dr} and {dc} mm"
+                )
+            iop = np.r_[a[:3, 2] / dc, a[:3, 1] / dr]
+            pos = a[:3, 3] + np.outer(np.arange(n), a[:3, 0])
+        else:
+            if orientation is None or pixel_spacing is None:
+                raise ValueError(
+                    "orientation: expected orientation= and pixel_spacing= with positions=, "
+                    "got " + ("no orientation" if orientation is None else "no pixel_spacing")
+                )
+            iop = np.asarray(orientation, dtype=np.float64).reshape(-1)
+            sp = np.asarray(pixel_spacing, dtype=np.float64).reshape(-1)
+            if sp.shape != (2,) or not np.all(sp > 0):
+                raise ValueError(
+                    f"pixel_spacing: expected two positive numbers (row spacing, column "
+                    f"spacing) in mm, got {sp.tolist()}"
+                )
+            pos = np.asarray(positions, dtype=np.float64)
+            a = geometry.stack_affine(pos, iop, sp, slice_spacing=slice_spacing)
+            dr, dc = float(sp[0]), float(sp[1])
+        normal = geometry.slice_normal(iop)
+        numbers = tuple(range(1, n + 1)) if instance_numbers is None else instance_numbers
+        return cls(
+            pixels=data,
+            instance_numbers=tuple(int(i) for i in numbers),
+            positions=pos,
+            orientation=iop,
+            files=(Path(),) * n
+            if files is None
+            else tuple(f if isinstance(f, Path) else Path(f) for f in files),
+            spacing=(abs(float(a[:3, 0] @ normal)), dr, dc),
+            affine=a,
+            **fields,
+        )
+
+    @property
+    def has_geometry(self) -> bool:
+        """Whether the affine is known (the files carried position and orientation)."""
+        return bool(np.isfinite(self.affine).all())
+
+    def _geometry(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if not self.has_geometry:
+            raise ValueError(
+                f"Volume.affine: {self._where()}has no geometry (its files lack "
+                f"ImagePositionPatient or ImageOrientationPatient), so its voxels have no "
+                f"patient coordinates"
+            )
+        return self.affine, self.positions
+
+    def _where(self) -> str:
+        folder = Path(self.files[0]).parent if self.files and str(self.files[0]) else None
+        return f"the Volume of {folder} " if folder and str(folder) != "." else "this Volume "
+
+    def world(self, index: ArrayLike) -> NDArray[np.float64]:
+        """Patient coordinates (mm, LPS) of voxel indices ``(slice, row, col)``.
+
+        Fractional indices are allowed; between two slices the point follows their
+        actual positions (a gap stays where it is), beyond the ends the mean step
+        (:func:`eda_helpers.geometry.index_to_patient`).
+
+        Parameters
+        ----------
+        index : array_like, shape (..., 3)
+
+        Returns
+        -------
+        ndarray, shape (..., 3)
+
+        Raises
+        ------
+        ValueError
+            If the Volume has no geometry, or ``index`` is not (..., 3) finite numbers.
+
+        Examples
+        --------
+        >>> v = Volume.from_array(np.zeros((2, 4, 4)), positions=[[0, 0, 0], [0, 0, 5]],
+        ...                       orientation=[1, 0, 0, 0, 1, 0], pixel_spacing=[0.5, 0.8])
+        >>> v.world([[0, 0, 0], [1, 2, 3]])  # row 2 is 1 mm down +y, column 3 is 2.4 mm along +x
+        array([[0. , 0. , 0. ],
+               [2.4, 1. , 5. ]])
+        """
+        affine, positions = self._geometry()
+        return geometry.index_to_patient(index, affine, positions)
+
+    def index_of(self, points_mm: ArrayLike) -> NDArray[np.float64]:
+        """Fractional voxel indices ``(slice, row, col)`` of patient points (mm).
+
+        The inverse of :meth:`world`. A point between two slices gets a fractional
+        slice index; how far it is from the nearest slice, and which slice and pixel
+        that is, is :meth:`project`.
+
+        Parameters
+        ----------
+        points_mm : array_like, shape (..., 3)
+
+        Returns
+        -------
+        ndarray, shape (..., 3)
+
+        Raises
+        ------
+        ValueError
+            As :meth:`world`.
+
+        Examples
+        --------
+        >>> v = Volume.from_array(np.zeros((2, 4, 4)), positions=[[0, 0, 0], [0, 0, 5]],
+        ...                       orientation=[1, 0, 0, 0, 1, 0], pixel_spacing=[0.5, 0.8])
+        >>> v.index_of([2.4, 1.0, 4.0])
+        array([0.8, 2. , 3. ])
+        """
+        affine, positions = self._geometry()
+        return geometry.patient_to_index(points_mm, affine, positions)
+
+    def project(self, points_mm: ArrayLike) -> geometry.StackProjection:
+        """Each point's nearest slice, its pixel ``(x, y)`` there and its distance.
+
+        Parameters
+        ----------
+        points_mm : array_like, shape (..., 3)
+
+        Returns
+        -------
+        eda_helpers.geometry.StackProjection
+            ``slice_index``, ``x`` (column), ``y`` (row), ``distance_mm`` (signed, out
+            of plane) and ``inside`` (on the image and within half a slice step).
+
+        Raises
+        ------
+        ValueError
+            As :meth:`world`.
+
+        Examples
+        --------
+        >>> v = Volume.from_array(np.zeros((2, 4, 4)), positions=[[0, 0, 0], [0, 0, 5]],
+        ...                       orientation=[1, 0, 0, 0, 1, 0], pixel_spacing=[0.5, 0.8])
+        >>> p = v.project([[2.4, 1.0, 4.0]])
+        >>> p.slice_index, np.round(p.x, 6), p.y, p.distance_mm, p.inside
+        (array([1]), array([3.]), array([2.]), array([-1.]), array([ True]))
+        """
+        affine, positions = self._geometry()
+        return geometry.project_to_stack(points_mm, affine, positions, self.shape[1:])
 
     def points_by_slice(self, points: Iterable[Point]) -> dict[int, list[Point]]:
         """Group points by the slice index of their instance number.
@@ -110,9 +384,7 @@ class Volume:
 
         Examples
         --------
-        >>> import numpy as np, torch
-        >>> v = Volume(torch.zeros(2, 4, 4), (7, 5), np.zeros((2, 3)), np.eye(2, 3).ravel(),
-        ...            ("a", "b"), (1.0, 1.0, 1.0), np.eye(4))
+        >>> v = Volume.from_array(np.zeros((2, 4, 4)), affine=np.eye(4), instance_numbers=(7, 5))
         >>> v.points_by_slice([Point(5, 1.0, 2.0, "L4/L5"), Point(9, 0.0, 0.0)])
         {1: [Point(instance_number=5, x=1.0, y=2.0, text='L4/L5')]}
         """
@@ -142,4 +414,106 @@ class Volume:
             f"{str(self.pixels.dtype).removeprefix('torch.')}, "
             f"spacing {ds:.3g}x{dr:.3g}x{dc:.3g} mm, "
             f"instances {self.instance_numbers[0]}..{self.instance_numbers[-1]}>"
+        )
+
+
+def _check_geometry(v: Volume) -> None:
+    """Refuse a Volume whose geometry fields disagree (the messages name the field)."""
+    a = np.asarray(v.affine, dtype=np.float64)
+    where = v._where().removeprefix("this Volume ").removeprefix("the Volume of ")
+    of = f" (of {where.strip()})" if where else ""
+    if a.shape != (4, 4):
+        raise ValueError(f"Volume.affine: expected a 4x4 matrix{of}, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        return  # no geometry: nothing to contradict; world() and index_of() refuse
+    if not np.allclose(a[3], (0, 0, 0, 1)):
+        raise ValueError(
+            f"Volume.affine: expected a last row (0, 0, 0, 1){of}, got {a[3].tolist()}"
+        )
+    fix = "; build it with Volume.from_array(...), which derives it from the geometry"
+    iop = np.asarray(v.orientation, dtype=np.float64).reshape(-1)
+    if iop.shape != (6,) or not np.isfinite(iop).all():
+        raise ValueError(
+            f"Volume.orientation: expected 6 finite direction cosines{of}, got {iop.tolist()}"
+        )
+    row, col = iop[:3], iop[3:]
+    lengths = (float(np.linalg.norm(row)), float(np.linalg.norm(col)))
+    dot = float(row @ col)
+    if max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot)) > _COSINE_ATOL:
+        raise ValueError(
+            f"Volume.orientation: expected two orthogonal unit direction cosines{of}, got "
+            f"{np.round(iop, 6).tolist()} (lengths {lengths[0]:.4g} and {lengths[1]:.4g}, "
+            f"dot product {dot:.4g}); pass a valid ImageOrientationPatient"
+        )
+    spacing = np.asarray(v.spacing, dtype=np.float64).reshape(-1)
+    if spacing.shape != (3,) or not np.isfinite(spacing).all() or not np.all(spacing > 0):
+        raise ValueError(
+            f"Volume.spacing: expected three positive (slice, row, col) spacings in mm{of}, "
+            f"got {tuple(v.spacing)}"
+        )
+    steps = {"row": (a[:3, 1], col, spacing[1]), "column": (a[:3, 2], row, spacing[2])}
+    for name, (step, cosine, sp) in steps.items():
+        length = float(np.linalg.norm(step))
+        if abs(length - sp) > _SPACING_RTOL * sp:
+            raise ValueError(
+                f"Volume.spacing: the {name} spacing {sp:.6g} mm disagrees with the affine's "
+                f"{name} step of {length:.6g} mm{of}{fix}"
+            )
+        if np.max(np.abs(step / length - cosine / np.linalg.norm(cosine))) > _COSINE_ATOL:
+            raise ValueError(
+                f"Volume.orientation: the {name} direction "
+                f"{np.round(cosine, 6).tolist()} disagrees with the affine's "
+                f"{np.round(step / length, 6).tolist()}{of}{fix}"
+            )
+    normal = geometry.slice_normal(iop)
+    along = float(a[:3, 0] @ normal)
+    if abs(along) < 1e-6:
+        raise ValueError(
+            f"Volume.affine: its slice step {a[:3, 0].tolist()} lies in the image plane{of}; "
+            f"slices must be apart along the normal{fix}"
+        )
+    if abs(abs(along) - spacing[0]) > _SPACING_RTOL * spacing[0] + 1e-6:
+        raise ValueError(
+            f"Volume.spacing: the slice spacing {spacing[0]:.6g} mm disagrees with the "
+            f"affine, whose slice step is {abs(along):.6g} mm along the normal{of}{fix}"
+        )
+    pos = np.asarray(v.positions, dtype=np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3 or not np.isfinite(pos).all():
+        raise ValueError(
+            f"Volume.positions: expected finite (slices, 3) positions with a known "
+            f"affine{of}, got shape {pos.shape}"
+            + ("" if pos.ndim != 2 or not pos.size else " with NaN")
+        )
+    if np.max(np.abs(pos[0] - a[:3, 3])) > _POSITION_ATOL:
+        raise ValueError(
+            f"Volume.positions: slice 0 is at {np.round(pos[0], 4).tolist()} mm but the "
+            f"affine puts it at {np.round(a[:3, 3], 4).tolist()}{of}{fix}"
+        )
+    if pos.shape[0] < 2:
+        return
+    axis = a[:3, 0] / np.linalg.norm(a[:3, 0])
+    rel = pos - pos[0]
+    along_axis = rel @ axis
+    off = np.linalg.norm(rel - np.outer(along_axis, axis), axis=1)
+    if off.max() > _LINE_ATOL:
+        i = int(np.argmax(off))
+        raise ValueError(
+            f"Volume.positions: slice {i} is {off[i]:.3g} mm off the line of the stack (the "
+            f"affine's slice step from slice 0){of}; the slices of one Volume lie along one "
+            f"axis, so pass a stack split by position (or fix the positions)"
+        )
+    back = np.flatnonzero(np.diff(along_axis) < -_POSITION_ATOL)
+    if back.size:
+        i = int(back[0])
+        raise ValueError(
+            f"Volume.positions: slice {i + 1} lies before slice {i} along the stack{of}; "
+            f"put the slices in order along the normal (as read_series does)"
+        )
+    distinct = 1 + int(np.count_nonzero(np.abs(np.diff(pos @ normal)) > _POSITION_ATOL))
+    expected = (pos[-1] - pos[0]) / max(distinct - 1, 1)
+    if distinct >= 2 and np.max(np.abs(expected - a[:3, 0])) > _POSITION_ATOL:
+        raise ValueError(
+            f"Volume.affine: its slice step {np.round(a[:3, 0], 4).tolist()} is not the mean "
+            f"step {np.round(expected, 4).tolist()} of the {distinct} distinct positions{of}"
+            f"{fix}"
         )

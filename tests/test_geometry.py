@@ -178,3 +178,67 @@ def test_stack_facts_refuse_bad_geometry():
         geometry.stack_facts([[0, 0, 0]], [1, 0, 0, 1, 0, 0], [1])
     with pytest.raises(ValueError, match=r"instance_numbers: expected one per offset \(2\), got 3"):
         geometry.stack_facts([[0, 0, 0], [0, 0, 1]], [1, 0, 0, 0, 1, 0], [1, 2, 3])
+
+
+# --------------------------------------------------------------------------- world coordinates
+
+
+def test_stack_affine_uses_the_distinct_positions():
+    from eda_helpers.geometry import stack_affine
+
+    pos = [[0, 0, 0], [0, 0, 4], [0, 0, 4], [0, 0, 10]]  # one repeated, one gap
+    a = stack_affine(pos, AXIAL, [0.5, 0.8])
+    np.testing.assert_allclose(a[:3, 0], [0, 0, 5])  # 10 mm over 2 steps, not 3
+    np.testing.assert_allclose(a[:3, 1], [0, 0.5, 0])  # row step: column cosine x row spacing
+    np.testing.assert_allclose(a[:3, 2], [0.8, 0, 0])  # column step: row cosine x col spacing
+    one = stack_affine([[1, 2, 3]], SAGITTAL, [1, 1], slice_spacing=3.0)
+    np.testing.assert_allclose(one[:3, 0], [-3, 0, 0])  # along the normal -x
+    with pytest.raises(ValueError, match=r"positions: expected an \(n, 3\) array .*shape \(2,\)"):
+        stack_affine([1, 2], AXIAL, [1, 1])
+    with pytest.raises(ValueError, match=r"slice_spacing: expected a positive distance"):
+        stack_affine([[0, 0, 0], [0, 0, 0.001]], AXIAL, [1, 1], slice_spacing=0.0)
+
+
+def test_index_patient_round_trip_with_hand_numbers():
+    from eda_helpers.geometry import index_to_patient, patient_to_index, stack_affine
+
+    # Sagittal: columns run +y by 0.8 mm, rows run -z by 0.5 mm, slices at x = 10, 6, 2.
+    pos = [[10, -50, 40], [6, -50, 40], [2, -50, 40]]
+    a = stack_affine(pos, SAGITTAL, [0.5, 0.8])
+    mm = index_to_patient([[0, 0, 0], [1, 10, 5], [0.5, 2, 1]], a, pos)
+    np.testing.assert_allclose(mm, [[10, -50, 40], [6, -46, 35], [8, -49.2, 39]])
+    np.testing.assert_allclose(patient_to_index(mm, a, pos), [[0, 0, 0], [1, 10, 5], [0.5, 2, 1]])
+
+
+def test_project_to_stack_with_hand_numbers():
+    from eda_helpers.geometry import project_to_stack, stack_affine
+
+    pos = [[10, -50, 40], [6, -50, 40], [2, -50, 40]]
+    a = stack_affine(pos, SAGITTAL, [0.5, 0.8])
+    p = project_to_stack([[5.0, -46, 35], [-3, -50, 40]], a, pos, (100, 100))
+    np.testing.assert_array_equal(p.slice_index, [1, 2])
+    np.testing.assert_allclose(np.c_[p.x, p.y], [[5, 10], [0, 0]])
+    # The normal is -x: x = 5 is 1 mm beyond slice 1 (x = 6) along it; x = -3 is 5 mm.
+    np.testing.assert_allclose(p.distance_mm, [1, 5])
+    np.testing.assert_array_equal(p.inside, [True, False])
+
+
+def test_world_functions_refuse_unknown_or_flat_geometry():
+    from eda_helpers.geometry import index_to_patient, patient_to_index, project_to_stack
+
+    pos = [[0, 0, 0], [0, 0, 1]]
+    with pytest.raises(ValueError, match=r"affine: expected a finite 4x4 matrix, got one with NaN"):
+        index_to_patient([0, 0, 0], np.full((4, 4), np.nan), pos)
+    with pytest.raises(
+        ValueError, match=r"affine: expected a finite 4x4 matrix, got shape \(3, 3\)"
+    ):
+        patient_to_index([0, 0, 0], np.eye(3), pos)
+    flat = np.eye(4)
+    flat[:3, 1] = flat[:3, 2]
+    with pytest.raises(ValueError, match=r"affine: its row and column steps are parallel"):
+        project_to_stack([0, 0, 0], flat, pos, (4, 4))
+    in_plane = voxel_affine([0, 0, 0], AXIAL, [1, 1], [1, 0, 0])
+    with pytest.raises(ValueError, match=r"affine: its slice step lies in the image plane"):
+        index_to_patient([0, 0, 0], in_plane, pos)
+    with pytest.raises(ValueError, match=r"positions: expected a finite \(n, 3\) array"):
+        index_to_patient([0, 0, 0], np.eye(4), [[np.nan, 0, 0]])

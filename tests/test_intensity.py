@@ -16,15 +16,8 @@ NAN = math.nan
 
 def make_volume(pixels: torch.Tensor, **kwargs) -> Volume:
     n = pixels.shape[0]
-    return Volume(
-        pixels,
-        tuple(range(1, n + 1)),
-        np.zeros((n, 3)),
-        np.array([1.0, 0, 0, 0, 1, 0]),
-        tuple(f"f{i}" for i in range(n)),
-        (1.0, 1.0, 1.0),
-        np.eye(4),
-        **kwargs,
+    return Volume.from_array(
+        pixels, affine=np.eye(4), files=tuple(f"f{i}" for i in range(n)), **kwargs
     )
 
 

@@ -20,14 +20,11 @@ SIZE = 16  # slice side in the tests: gap = 1 pixel, panel pitch = 17
 
 def make_volume(pixels: torch.Tensor, *, first_instance: int = 1, **kwargs) -> Volume:
     n = pixels.shape[0]
-    return Volume(
+    return Volume.from_array(
         pixels,
-        tuple(range(first_instance, first_instance + n)),
-        np.zeros((n, 3)),
-        np.array([1.0, 0, 0, 0, 1, 0]),
-        tuple(f"f{i}" for i in range(n)),
-        (4.0, 1.0, 1.0),
-        np.eye(4),
+        affine=np.diag([4.0, 1.0, 1.0, 1.0]),
+        instance_numbers=tuple(range(first_instance, first_instance + n)),
+        files=tuple(f"f{i}" for i in range(n)),
         **kwargs,
     )
 

@@ -606,14 +606,11 @@ def _volume(numbers, names):
     from eda_helpers import Volume
 
     n = len(numbers)
-    return Volume(
+    return Volume.from_array(
         torch.zeros(n, 4, 4),
-        tuple(numbers),
-        np.zeros((n, 3)),
-        np.eye(2, 3).ravel(),
-        tuple(Path("7") / name for name in names),
-        (1.0, 1.0, 1.0),
-        np.eye(4),
+        affine=np.eye(4),
+        instance_numbers=numbers,
+        files=[Path("7") / name for name in names],
     )
 
 

@@ -21,6 +21,7 @@ from PIL import Image
 
 import eda_helpers as eh
 from eda_helpers import Point, Volume
+from eda_helpers.geometry import voxel_affine
 from eda_helpers.labels import HALO_RGB, INK_RGB
 from eda_helpers.viewer import SliceViewer, encode_png, render_slice
 
@@ -51,7 +52,7 @@ def make_volume(
         orientation=np.array([1.0, 0, 0, 0, 1, 0]),
         files=tuple(Path(f"/data/{i}.dcm") for i in range(n)),
         spacing=(4.0, 0.5, 0.5),
-        affine=np.eye(4),
+        affine=voxel_affine(positions[0], [1.0, 0, 0, 0, 1, 0], (0.5, 0.5), (0, 0, 4.0)),
         description=description,
         modality="MR",
         dicom_window=dicom_window,
@@ -601,7 +602,8 @@ def test_volume_of_complex_pixels_is_rejected(pixels):
 def test_non_finite_values_and_a_degenerate_orientation(viewer_factory):
     a = torch.linspace(-1, 1, 2 * 4 * 4).reshape(2, 4, 4)
     a[0, 0, 1], a[1, 1, 1] = float("nan"), float("inf")
-    vol = Volume(a, (1, 2), np.zeros((2, 3)), np.zeros(6), ("a", "b"), (1, 1, 1), np.eye(4))
+    unknown = np.full((4, 4), np.nan)  # a degenerate orientation gives no geometry
+    vol = Volume(a, (1, 2), np.zeros((2, 3)), np.zeros(6), ("a", "b"), (1, 1, 1), unknown)
     v = viewer_factory(vol, window="minmax")
     assert (v.window_slider.min, v.window_slider.max) == (-1.0, 1.0)
     assert v.readout_text(0) == "slice 0 of 0–1 · #1"

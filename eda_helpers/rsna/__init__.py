@@ -11,6 +11,14 @@ The data lives in ``train_images/<study_id>/<series_id>/`` beside
   :func:`locate_labels` (labels on the slices of a series' Volumes).
 - :mod:`~eda_helpers.rsna.scan`: :func:`scan_dataset` (one row per series from the
   headers, with its quirks).
+- :mod:`~eda_helpers.rsna.study`: :func:`project_labels` (a study's label points on
+  every stack of its series, in patient coordinates) and :func:`show_study` (its
+  series side by side, linked in the browser).
+- :mod:`~eda_helpers.rsna.checks`: :func:`check_labels` (the label coordinates against
+  the slice geometry and train.csv, one row per finding).
+- :mod:`~eda_helpers.rsna.gallery`: :func:`plot_label_crops` (crops around one label in
+  every study, by grade) and :func:`plot_contact_sheet` (a thumbnail per series with its
+  flags).
 
 The competition's spellings (conditions, levels, grades, series descriptions) are in
 :mod:`eda_helpers.vocabulary` and re-exported here. The names are imported on first
@@ -33,6 +41,13 @@ if TYPE_CHECKING:
         condition_name,
         level_name,
     )
+    from .checks import (
+        CHECK_COLUMNS,
+        LABEL_RULES,
+        LEVEL_SPACING_MM,
+        SIDE_TOLERANCE_MM,
+        check_labels,
+    )
     from .dataset import (
         CACHE_ENV,
         DATA_ENV,
@@ -41,8 +56,10 @@ if TYPE_CHECKING:
         find_dataset,
         sample_cache_dir,
     )
+    from .gallery import plot_contact_sheet, plot_label_crops
     from .labels import label_points, locate_labels
     from .scan import SCAN_COLUMNS, default_workers, scan_dataset
+    from .study import PROJECTION_COLUMNS, StudyPane, StudyViewer, project_labels, show_study
     from .tables import (
         COORDINATE_COLUMNS,
         DESCRIPTION_COLUMNS,
@@ -70,6 +87,15 @@ _WHERE = {
         ".dataset",
     ),
     **dict.fromkeys(("label_points", "locate_labels"), ".labels"),
+    **dict.fromkeys(
+        ("CHECK_COLUMNS", "LABEL_RULES", "LEVEL_SPACING_MM", "SIDE_TOLERANCE_MM", "check_labels"),
+        ".checks",
+    ),
+    **dict.fromkeys(("plot_contact_sheet", "plot_label_crops"), ".gallery"),
+    **dict.fromkeys(
+        ("PROJECTION_COLUMNS", "StudyPane", "StudyViewer", "project_labels", "show_study"),
+        ".study",
+    ),
     **dict.fromkeys(("SCAN_COLUMNS", "default_workers", "scan_dataset"), ".scan"),
     **dict.fromkeys(
         (
@@ -89,6 +115,7 @@ _WHERE = {
 
 __all__ = [
     "CACHE_ENV",
+    "CHECK_COLUMNS",
     "CONDITIONS",
     "COORDINATE_COLUMNS",
     "DATA_ENV",
@@ -96,12 +123,19 @@ __all__ = [
     "KAGGLE_ROOT",
     "LABELLED_ON",
     "LABEL_COLUMNS",
+    "LABEL_RULES",
     "LEVELS",
+    "LEVEL_SPACING_MM",
+    "PROJECTION_COLUMNS",
     "SCAN_COLUMNS",
     "SERIES_DESCRIPTIONS",
     "SEVERITIES",
     "SEVERITY",
+    "SIDE_TOLERANCE_MM",
     "DatasetLocation",
+    "StudyPane",
+    "StudyViewer",
+    "check_labels",
     "condition_name",
     "default_workers",
     "find_dataset",
@@ -110,11 +144,15 @@ __all__ = [
     "level_name",
     "list_series",
     "locate_labels",
+    "plot_contact_sheet",
+    "plot_label_crops",
+    "project_labels",
     "read_coordinates",
     "read_descriptions",
     "read_labels",
     "sample_cache_dir",
     "scan_dataset",
+    "show_study",
 ]
 
 __getattr__, __dir__ = attach(__name__, _WHERE)

@@ -147,9 +147,8 @@ def locate_labels(
     >>> import numpy as np, pandas as pd, torch
     >>> from eda_helpers import Volume
     >>> def stack(numbers):
-    ...     n = len(numbers)
-    ...     return Volume(torch.zeros(n, 4, 4), numbers, np.zeros((n, 3)),
-    ...                   np.eye(2, 3).ravel(), ("7/a.dcm",) * n, (1.0, 1.0, 1.0), np.eye(4))
+    ...     return Volume.from_array(torch.zeros(len(numbers), 4, 4), affine=np.eye(4),
+    ...                              instance_numbers=numbers, files=("7/a.dcm",) * len(numbers))
     >>> coords = pd.DataFrame({"study_id": [1], "series_id": [7], "instance_number": [6],
     ...     "condition": ["Right Subarticular Stenosis"], "level": ["L5/S1"],
     ...     "x": [1.0], "y": [2.0]})
