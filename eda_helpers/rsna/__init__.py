@@ -11,6 +11,8 @@ The data lives in ``train_images/<study_id>/<series_id>/`` beside
   :func:`locate_labels` (labels on the slices of a series' Volumes).
 - :mod:`~eda_helpers.rsna.scan`: :func:`scan_dataset` (one row per series from the
   headers, with its quirks).
+- :mod:`~eda_helpers.rsna.checks`: :func:`check_labels` (the label coordinates against
+  the slice geometry and train.csv, one row per finding).
 
 The competition's spellings (conditions, levels, grades, series descriptions) are in
 :mod:`eda_helpers.vocabulary` and re-exported here.
@@ -24,6 +26,13 @@ from ..vocabulary import (
     SEVERITIES,
     condition_name,
     level_name,
+)
+from .checks import (
+    CHECK_COLUMNS,
+    LABEL_RULES,
+    LEVEL_SPACING_MM,
+    SIDE_TOLERANCE_MM,
+    check_labels,
 )
 from .dataset import (
     CACHE_ENV,
@@ -48,6 +57,7 @@ from .tables import (
 
 __all__ = [
     "CACHE_ENV",
+    "CHECK_COLUMNS",
     "CONDITIONS",
     "COORDINATE_COLUMNS",
     "DATA_ENV",
@@ -55,12 +65,16 @@ __all__ = [
     "KAGGLE_ROOT",
     "LABELLED_ON",
     "LABEL_COLUMNS",
+    "LABEL_RULES",
     "LEVELS",
+    "LEVEL_SPACING_MM",
     "SCAN_COLUMNS",
     "SERIES_DESCRIPTIONS",
     "SEVERITIES",
     "SEVERITY",
+    "SIDE_TOLERANCE_MM",
     "DatasetLocation",
+    "check_labels",
     "condition_name",
     "default_workers",
     "find_dataset",

@@ -125,14 +125,20 @@ def _mm(value: float) -> str:
     return f"{value:.1f} mm"
 
 
-def _instance_files(folder: Path) -> dict[int, Path]:
-    """The files of a series folder by the instance number their name gives."""
-    files: dict[int, Path] = {}
+def _series_files(folder: Path) -> list[Path]:
+    """The files of a series folder (none when it is missing), hidden ones left out."""
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        for p in folder.iterdir():
-            if not _hidden(p) and p.stem.isdigit():
-                files.setdefault(int(p.stem), p)
-    return files
+        return sorted(p for p in folder.iterdir() if not _hidden(p) and p.is_file())
+    return []
+
+
+def _instance_files(files: Iterable[Path]) -> dict[int, Path]:
+    """The files by the instance number their name gives (the competition's names)."""
+    out: dict[int, Path] = {}
+    for p in files:
+        if p.stem.isdigit():
+            out.setdefault(int(p.stem), p)
+    return out
 
 
 def _headers_by_instance(files: Iterable[Path]) -> tuple[dict[int, list[Any]], dict[Path, str]]:
@@ -164,16 +170,17 @@ def _locate(
 ) -> tuple[Iterator[dict[str, Any]], list[Path]]:
     """Attach to each label of one series the header of its slice; the findings of
     ``missing_instance`` and ``outside_image``, and the files of the series."""
-    files = _instance_files(folder)
+    every = _series_files(folder)
+    files = _instance_files(every)
     wanted = {lb.instance for lb in labels}
     # The competition names each file by its instance number: read only those files,
     # and every file only when the names do not lead to the instances.
     by_name = {n: files[n] for n in wanted if n in files}
     found, bad = _headers_by_instance(by_name.values())
     if any(n not in found or files[n] not in {h.path for h in found[n]} for n in by_name) or (
-        len(by_name) < len(wanted) and len(files) > len(by_name)
+        len(by_name) < len(wanted) and len(every) > len(by_name)
     ):
-        found, bad = _headers_by_instance(files.values())
+        found, bad = _headers_by_instance(every)
     findings: list[dict[str, Any]] = []
     for lb in labels:
         headers = found.get(lb.instance, [])
@@ -181,13 +188,13 @@ def _locate(
             named = [h for h in headers if h.path == files.get(lb.instance)]
             headers = named or headers[:1]
         if not headers:
-            if not files:
+            if not every:
                 why = f"{where} has no files" if folder.is_dir() else f"there is no folder {where}"
             elif lb.instance in files and files[lb.instance] in bad:
                 path = files[lb.instance]
                 why = f"its file {path.name} cannot be read ({bad[path]})"
             else:
-                numbers = sorted(n for n, hs in found.items() if hs) or sorted(files)
+                numbers = sorted(n for n, hs in found.items() if hs)
                 why = (
                     f"no file of {where} has that InstanceNumber (it holds "
                     f"{numbers[0]} to {numbers[-1]})"
@@ -212,7 +219,7 @@ def _locate(
             lb.point = geometry.pixel_to_patient(
                 [lb.x, lb.y], h.position, h.orientation, h.pixel_spacing
             )[0]
-    return iter(findings), list(files.values())
+    return iter(findings), every
 
 
 def _same_slice(labels: list[_Label]) -> Iterator[dict[str, Any]]:
@@ -534,7 +541,7 @@ def _series_findings(
     midline = None
     if not reference and any(lb.side and lb.point is not None for lb in labels):
         folder = root / "train_images" / str(first.study_id) / str(first.series_id)
-        midline = _series_midline(_instance_files(folder).values())
+        midline = _series_midline(_series_files(folder))
     findings.extend(_side(labels, reference, midline))
     findings.extend(_levels(labels))
     return findings
