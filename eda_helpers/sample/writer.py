@@ -20,7 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import MRImageStorage, RLELossless, generate_uid
+from pydicom.uid import UID, MRImageStorage, RLELossless, generate_uid
 
 from .. import _checks
 from ..geometry import patient_to_pixel, slice_normal
@@ -171,7 +171,8 @@ def _plan_axial(
         lo, hi = min(offsets) - 8, max(offsets) + 8
         n = round((hi - lo) / step) + 1
         mid = (lo + hi) / 2 + rng.uniform(-1, 1)
-        fov = phantom.to_patient(rng.uniform(-3, 3), 18 + rng.uniform(-4, 4), np.mean(s_discs))
+        s_mean = float(np.mean(s_discs))
+        fov = phantom.to_patient(rng.uniform(-3, 3), 18 + rng.uniform(-4, 4), s_mean)
         for k in range(n):
             o = mid + (k - (n - 1) / 2) * step
             c = fov + (o - fov @ normal) * normal
@@ -282,7 +283,7 @@ def _render(phantom: _Phantom, series: _Series, sl: _Slice, rng: np.random.Gener
 # ------------------------------------------------------------------------ writing
 
 
-def _uid(*parts: object) -> str:
+def _uid(*parts: object) -> UID:
     return generate_uid(entropy_srcs=[_ENTROPY, *map(str, parts)])
 
 
@@ -332,7 +333,7 @@ def _dataset(study: _Study, series: _Series, sl: _Slice, window: tuple[int, int]
     ds.PositionReferenceIndicator = ""
     centre = sl.ipp + (series.cols - 1) / 2 * series.pixel_spacing[1] * sl.iop[:3]
     centre = centre + (series.rows - 1) / 2 * series.pixel_spacing[0] * sl.iop[3:]
-    ds.SliceLocation = _ds_str(centre @ slice_normal(sl.iop), 4)
+    ds.SliceLocation = _ds_str(float(centre @ slice_normal(sl.iop)), 4)
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.Rows = series.rows
