@@ -13,6 +13,9 @@ The data lives in ``train_images/<study_id>/<series_id>/`` beside
   headers, with its quirks).
 - :mod:`~eda_helpers.rsna.checks`: :func:`check_labels` (the label coordinates against
   the slice geometry and train.csv, one row per finding).
+- :mod:`~eda_helpers.rsna.gallery`: :func:`plot_label_crops` (crops around one label in
+  every study, by grade) and :func:`plot_contact_sheet` (a thumbnail per series with its
+  flags).
 
 The competition's spellings (conditions, levels, grades, series descriptions) are in
 :mod:`eda_helpers.vocabulary` and re-exported here.
@@ -42,6 +45,7 @@ from .dataset import (
     find_dataset,
     sample_cache_dir,
 )
+from .gallery import plot_contact_sheet, plot_label_crops
 from .labels import label_points, locate_labels
 from .scan import SCAN_COLUMNS, default_workers, scan_dataset
 from .tables import (
@@ -82,6 +86,8 @@ __all__ = [
     "label_points",
     "level_name",
     "locate_labels",
+    "plot_contact_sheet",
+    "plot_label_crops",
     "read_coordinates",
     "read_descriptions",
     "read_labels",

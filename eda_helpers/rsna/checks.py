@@ -623,3 +623,20 @@ def _as_table(findings: list[dict[str, Any]]) -> pd.DataFrame:
     )
     order = keys.sort_values(["st", "se", "c", "lv", "r", "n"], kind="stable").index
     return table.loc[order].reset_index(drop=True)
+
+
+def _label_file(folder: Path, instance: int) -> Path | None:
+    """The file of a series folder whose InstanceNumber is ``instance``, else None.
+
+    The file named by the number (the competition's convention) when its header agrees,
+    else the first file of the folder whose header holds that number.
+    """
+    every = _series_files(folder)
+    named = _instance_files(every).get(instance)
+    if named is not None:
+        found, _ = _headers_by_instance([named])
+        if instance in found:
+            return named
+    found, _ = _headers_by_instance(every)
+    headers = found.get(instance, [])
+    return Path(headers[0].path) if headers else None
