@@ -51,7 +51,12 @@ _HALO = [patheffects.withStroke(linewidth=2.5, foreground="black")]
 
 def _text(ax: Axes, x: float, y: float, text: str, **kw: Any) -> None:
     """Light text with a dark halo, readable on any image."""
-    style = {"color": "white", "fontsize": 6, "path_effects": _HALO, "clip_on": True}
+    style: dict[str, Any] = {
+        "color": "white",
+        "fontsize": 6,
+        "path_effects": _HALO,
+        "clip_on": True,
+    }
     ax.text(x, y, text, **(style | kw))
 
 
@@ -389,11 +394,12 @@ def _middle_slice(folder: Path) -> Path | None:
     if not stacks:
         return None
     stack = max(stacks, key=len)  # the first of the largest
-    usable = [h for h in stack if h.position is not None and h.orientation is not None]
-    if len(usable) < len(stack) or len(stack) == 1:
+    positions = [h.position for h in stack if h.position is not None]
+    orientation = stack[0].orientation
+    if len(positions) < len(stack) or orientation is None or len(stack) == 1:
         ordered = sorted(stack, key=lambda h: (h.instance is None, h.instance or 0, str(h.path)))
     else:
-        offsets = geometry.slice_offsets([h.position for h in stack], stack[0].orientation)
+        offsets = geometry.slice_offsets(positions, orientation)
         inst = [-1 if h.instance is None else h.instance for h in stack]
         ordered = [stack[i] for i in geometry.slice_order(offsets, inst)]
     return Path(ordered[len(ordered) // 2].path)
