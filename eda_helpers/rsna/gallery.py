@@ -405,7 +405,7 @@ def _middle_slice(folder: Path) -> Path | None:
     return Path(ordered[len(ordered) // 2].path)
 
 
-def _short(text: str, most: int = 26) -> str:
+def _short(text: str, most: int = 22) -> str:
     """A flag cut to fit on a thumbnail (the scan table holds it whole)."""
     return text if len(text) <= most else text[: most - 1] + "…"
 
