@@ -416,6 +416,8 @@ def test_a_malformed_coordinates_file_gets_the_errors_of_read_coordinates(study)
     (root / "train_label_coordinates.csv").unlink()
     with pytest.raises(FileNotFoundError, match=r"train_label_coordinates.csv: no such file"):
         rsna.check_labels(root, progress=False)
+    with pytest.raises(FileNotFoundError, match=r"data: .* has no train_images/ folder; pass"):
+        rsna.check_labels(root / "train_images", progress=False)
 
 
 def test_progress_bar(study, capsys):

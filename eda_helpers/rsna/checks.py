@@ -394,7 +394,8 @@ def check_labels(
     Raises
     ------
     FileNotFoundError
-        If one of the three CSV files is missing.
+        If ``data`` has no ``train_images/`` folder or one of the three CSV files is
+        missing.
     ValueError
         If a CSV file is malformed (the errors of :func:`read_coordinates`,
         :func:`read_labels` and :func:`read_descriptions`), or a study id is not a
@@ -420,6 +421,11 @@ def check_labels(
     if not isinstance(progress, bool):
         raise TypeError(
             f"progress: expected True or False, got {type(progress).__name__} {progress!r}"
+        )
+    if not (root / "train_images").is_dir():
+        raise FileNotFoundError(
+            f"data: {root} has no train_images/ folder; pass the dataset root (the folder "
+            f"that holds train_images/ and the CSV files)"
         )
     coordinates = read_coordinates(root)
     grades = read_labels(root, form="long")
