@@ -30,6 +30,7 @@ from .. import _checks, geometry
 from ..intensity import normalize
 from ..io import SeriesError, read_headers, read_series
 from ..vocabulary import CONDITIONS, LEVELS, SEVERITIES, condition_name, level_name
+from ..volume import Volume
 from .checks import CHECK_COLUMNS, _label_file, _series_files, check_labels
 from .scan import _study_ids, scan_dataset
 from .tables import _path, read_coordinates, read_labels
@@ -92,20 +93,32 @@ def _resample(
     size: int, mm_per_pixel: float,
 ) -> NDArray[np.float32]:  # fmt: skip
     """A ``size`` x ``size`` crop of ``image`` (rows, cols) centred on ``centre`` (x, y),
-    sampled every ``mm_per_pixel`` mm (bilinear); NaN outside the image."""
+    sampled every ``mm_per_pixel`` mm (bilinear); NaN outside the image.
+
+    The sampling grid is aligned with the image axes, so each output pixel mixes the
+    four source pixels around it with weights that are products of a row and a column
+    weight: a gather of the few source rows and columns the crop touches, not a
+    resampling of the whole image (``torch.nn.functional.grid_sample`` on the whole
+    slice measured about 10x slower per crop on a busy machine).
+    """
     rows, cols = image.shape
-    u = (torch.arange(size, dtype=torch.float64) - (size - 1) / 2) * mm_per_pixel
+    u = (np.arange(size) - (size - 1) / 2) * mm_per_pixel
     x = centre[0] + u / spacing[1]
     y = centre[1] + u / spacing[0]
-    # grid_sample's normalised coordinates: -1 and 1 are the centres of the outer pixels.
-    gx = 2 * x / max(cols - 1, 1) - 1
-    gy = 2 * y / max(rows - 1, 1) - 1
-    grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], dim=-1)[None].float()
-    src = image.to(torch.float32)[None, None]
-    both = torch.cat([src, torch.ones_like(src)], dim=1)
-    out = torch.nn.functional.grid_sample(both, grid, mode="bilinear", align_corners=True)
-    crop = out[0, 0].numpy()
-    crop[out[0, 1].numpy() < 0.5] = np.nan
+    src = image.numpy() if image.dtype != torch.bfloat16 else image.float().numpy()
+
+    def weights(t: NDArray[Any], n: int) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        inside = (t >= 0) & (t <= n - 1)
+        t0 = np.clip(np.floor(t), 0, max(n - 2, 0)).astype(np.intp)
+        frac = np.clip(t - t0, 0.0, 1.0) if n > 1 else np.zeros_like(t)
+        return t0, np.minimum(t0 + 1, n - 1), frac, inside
+
+    r0, r1, fr, rin = weights(y, rows)
+    c0, c1, fc, cin = weights(x, cols)
+    top = src[np.ix_(r0, c0)] * (1 - fc) + src[np.ix_(r0, c1)] * fc
+    bottom = src[np.ix_(r1, c0)] * (1 - fc) + src[np.ix_(r1, c1)] * fc
+    crop = (top * (1 - fr)[:, None] + bottom * fr[:, None]).astype(np.float32)
+    crop[~(rin[:, None] & cin[None, :])] = np.nan
     return crop
 
 
@@ -362,6 +375,18 @@ def plot_label_crops(
     return _montage(groups, tile=tile, columns=columns, ax=ax, title=title)
 
 
+def _read_slice(path: Path) -> Volume | None:
+    """The one slice in a file, or None when it is missing or no readable image."""
+    if not path.is_file():
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the picture says what it can; check_labels says why
+            return read_series([path], progress=False)
+    except (SeriesError, OSError, ValueError):
+        return None
+
+
 def _crop_tile(
     root: Path, r: Any, grade: str, rules: list[str], tile: int, size_mm: float, mm_per_pixel: float
 ) -> _Tile:
@@ -369,15 +394,15 @@ def _crop_tile(
     bottom = list(dict.fromkeys(rules))
     frame = _FINDING if rules else None
     folder = root / "train_images" / str(int(r.study_id)) / str(int(r.series_id))
-    path = _label_file(folder, int(r.instance_number))
-    if path is None:
+    instance = int(r.instance_number)
+    # The file named by the instance number (the competition's convention) is read
+    # straight away; the folder's headers are searched only when it is not that slice.
+    volume = _read_slice(folder / f"{instance}.dcm")
+    if volume is None or volume.instance_numbers[0] != instance:
+        path = _label_file(folder, instance)
+        volume = None if path is None else _read_slice(path)
+    if volume is None:
         return _Tile(None, top, bottom or ["no such slice"], frame)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the picture says what it can; check_labels says why
-            volume = read_series([path], progress=False)
-    except (SeriesError, OSError) as exc:
-        return _Tile(None, top, [*bottom, f"unreadable: {type(exc).__name__}"], frame)
     crop = _resample(
         volume.pixels[0], (float(r.x), float(r.y)), (volume.spacing[1], volume.spacing[2]),
         tile, mm_per_pixel,
@@ -412,11 +437,8 @@ def _short(text: str, most: int = 22) -> str:
 
 def _thumbnail(path: Path, size: int) -> NDArray[np.uint8] | None:
     """A slice fitted into ``size`` x ``size`` at its true aspect (mm), grey, black around."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            volume = read_series([path], progress=False)
-    except (SeriesError, OSError):
+    volume = _read_slice(path)
+    if volume is None:
         return None
     image = volume.pixels[0]
     rows, cols = image.shape
