@@ -169,6 +169,7 @@ def test_a_crop_of_a_missing_slice_says_so(two_spacings):
         ({"condition": "Stenosis"}, ValueError, r"condition: expected one of 'Spinal Canal"),
         ({"level": "L6/L7"}, ValueError, r"level: expected one of 'L1/L2', .*, got str 'L6/L7'"),
         ({"size_mm": 0}, ValueError, r"size_mm: expected a number > 0, got 0.0"),
+        ({"mm_per_pixel": 0}, ValueError, r"mm_per_pixel: expected a number > 0, got 0.0"),
         ({"size_mm": "40"}, TypeError, r"size_mm: expected a number, got str '40'"),
         ({"mm_per_pixel": 0.01}, ValueError, r"a crop of 2 to 512 pixels a side, got 40 / 0.01"),
         ({"columns": 0}, ValueError, r"columns: expected an integer >= 1, got 0"),
@@ -234,9 +235,11 @@ def test_the_sheet_puts_odd_series_first_and_pages(sample_root):
         ({"scan": pd.DataFrame({"a": [1]})}, ValueError, r"scan: expected the columns of scan_"),
         ({"findings": "x"}, TypeError, r"findings: expected the DataFrame of check_labels"),
         ({"ax": 3}, TypeError, r"ax: expected a matplotlib Axes or None, got int 3"),
+        ({"progress": "yes"}, TypeError, r"progress: expected True or False, got str 'yes'"),
+        ({"columns": 0}, ValueError, r"columns: expected an integer >= 1, got 0"),
     ],
 )
 def test_sheet_arguments_are_checked(sample_root, kwargs, error, match):
     scan = kwargs.pop("scan", rsna.scan_dataset(sample_root, max_workers=1, progress=False))
     with pytest.raises(error, match=match):
-        rsna.plot_contact_sheet(sample_root, scan, progress=False, **kwargs)
+        rsna.plot_contact_sheet(sample_root, scan, **({"progress": False} | kwargs))

@@ -366,10 +366,11 @@ def check_labels(
     - ``point_without_grade``: a point whose study, condition and level train.csv does
       not grade (an empty cell, or a study missing from train.csv).
 
-    A point with no slice or outside its image is left out of the geometric rules
-    (``side``, ``same_slice``, ``level_order``, ``level_spacing``), as is the first
-    point of a duplicate's level. A finding is evidence, not a verdict: nothing is
-    changed and nothing is written.
+    A point with no slice, outside its image or on a slice without
+    ImagePositionPatient, ImageOrientationPatient or PixelSpacing is left out of the
+    geometric rules (``side``, ``same_slice``, ``level_order``, ``level_spacing``); of a
+    level labelled twice in one series, the first point is the one they judge. A finding
+    is evidence, not a verdict: nothing is changed and nothing is written.
 
     Parameters
     ----------

@@ -46,7 +46,7 @@ missing_instance       1st     Axial T2      left subarticular L2/L3 on an insta
 same_slice (and side)  2nd     Sagittal T1   right foraminal L3/L4 on the left one's
                                              slice
 level_spacing          2nd     Sagittal T1   left foraminal L5/S1 66 mm below L4/L5
-outside_image          2nd     Axial T2      right subarticular L4/L5, x 25 pixels
+outside_image          3rd     Axial T2      right subarticular L4/L5, x 25 pixels
                                              past the last column
 wrong_series           3rd     Sagittal T1   canal L3/L4 labelled on the T1 series
 point_without_grade    3rd     Axial T2      right subarticular L1/L2 without grade

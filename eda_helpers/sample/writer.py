@@ -403,7 +403,7 @@ _PLANT_STUDY = {
     "missing_instance": 0,
     "same_slice": 1,
     "level_spacing": 1,
-    "outside_image": 1,
+    "outside_image": 2,
     "wrong_series": 2,
     "duplicate": 2,
     "grade_without_point": 2,
