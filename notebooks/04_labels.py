@@ -134,12 +134,14 @@ fig = rsna.plot_label_crops(
 )
 
 # %% [markdown]
-# The canal at L4/L5, the level with most of the moderate and severe cases in the real
-# data: a severe stenosis is a narrower dark-bordered canal around the cross.
+# The spinal canal at L1/L2, all grades side by side: in a severe stenosis the bright
+# fluid of the canal around the cross is much narrower than in the Normal/Mild crops
+# (the disc bulges in from the front, the ligament from the back). On the real data,
+# L4/L5 holds most of the moderate and severe cases.
 
 # %%
 fig = rsna.plot_label_crops(
-    data, condition="Spinal Canal Stenosis", level="L4/L5", findings=findings, progress=False
+    data, condition="Spinal Canal Stenosis", level="L1/L2", findings=findings, progress=False
 )
 
 # %% [markdown]
