@@ -476,3 +476,17 @@ def test_copy_of_the_sample_with_a_fixed_label_passes(sample_root, tmp_path):
     coords.to_csv(root / "train_label_coordinates.csv", index=False)
     found = rsna.check_labels(root, progress=False)
     assert "outside_image" not in set(found["rule"]) and len(found) == len(planted) - 1
+
+
+def test_conditions_limits_the_check_and_keeps_the_canal_as_midline(study):
+    study.row("Right Neural Foraminal Narrowing", "L2/L3")[2] = study.t1(5.0)  # side
+    study.row("Spinal Canal Stenosis", "L5/S1")[6] = SAG_TOP + 130  # level_spacing
+    root = study.write()
+    assert check(root)["rule"].tolist() == ["level_spacing", "side"]
+    for conditions in ("right_neural_foraminal_narrowing", ["Right Neural Foraminal Narrowing"]):
+        found = rsna.check_labels(root, conditions=conditions, progress=False)
+        assert keys(found) == [
+            (STUDY, T1, study.t1(5.0), "Right Neural Foraminal Narrowing", "L2/L3", "side")
+        ]
+    with pytest.raises(ValueError, match=r"conditions: expected one of 'Spinal Canal Stenosis'"):
+        rsna.check_labels(root, conditions=["Stenosis"], progress=False)

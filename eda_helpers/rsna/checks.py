@@ -127,8 +127,11 @@ def _mm(value: float) -> str:
 
 def _series_files(folder: Path) -> list[Path]:
     """The files of a series folder (none when it is missing), hidden ones left out."""
+    # scandir's entries know their type without a stat per file.
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        return sorted(p for p in folder.iterdir() if not _hidden(p) and p.is_file())
+        with os.scandir(folder) as entries:
+            found = (folder / e.name for e in entries if e.is_file())
+            return sorted(p for p in found if not _hidden(p))
     return []
 
 
@@ -331,6 +334,7 @@ def check_labels(
     data: str | os.PathLike[str],
     *,
     studies: int | Iterable[int] | None = None,
+    conditions: str | Iterable[str] | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Check the label coordinates against the DICOM geometry and train.csv.
@@ -380,6 +384,10 @@ def check_labels(
         ``train_images/``.
     studies : int or iterable of int, optional
         Check only this study id, or these.
+    conditions : str or iterable of str, optional
+        Check only the labels of these conditions (spelled as in the coordinates or as
+        in train.csv). The spinal canal points are still read, as the midline that
+        ``side`` judges the other points against.
     progress : bool, default True
         Show a ``tqdm.auto`` progress bar over the labelled series.
 
@@ -442,6 +450,11 @@ def check_labels(
             )
         coordinates = coordinates[coordinates["study_id"].isin(wanted)]
         grades = grades[grades["study_id"].isin(wanted)]
+    if conditions is not None:
+        chosen = _chosen_conditions(conditions)
+        keep = coordinates["condition"].isin(chosen | {_CANAL})
+        coordinates = coordinates[keep]
+        grades = grades[grades["condition"].isin(chosen)]
     descriptions = {
         (int(st), int(se)): str(d)
         for st, se, d in zip(
@@ -494,7 +507,20 @@ def check_labels(
         if bar is not None:
             bar.close()
     findings.extend(_grade_findings(coordinates, grades))
-    return _as_table(findings)
+    table = _as_table(findings)
+    if conditions is not None:
+        table = table[table["condition"].isin(chosen)].reset_index(drop=True)
+    return table
+
+
+def _chosen_conditions(conditions: str | Iterable[str]) -> set[str]:
+    """The conditions asked for, in the spelling of the coordinates."""
+    items = [conditions] if isinstance(conditions, str) else list(conditions)
+    names = [condition_name(c) for c in CONDITIONS]
+    return {
+        condition_name(c) if c in CONDITIONS else _checks.choice("conditions", c, names)
+        for c in items
+    }
 
 
 def _series_findings(

@@ -340,7 +340,7 @@ def plot_label_crops(
     shown = {g: v if per is None else v[:per] for g, v in by_grade.items()}
     if table is None:
         ids = sorted({int(r.study_id) for v in shown.values() for r in v})
-        table = check_labels(root, studies=ids, progress=False)
+        table = check_labels(root, studies=ids, conditions=[condition], progress=False)
     mine = table[(table["condition"] == condition) & (table["level"] == level)]
     rules: dict[int, list[str]] = {}
     for st, rule in zip(mine["study_id"], mine["rule"], strict=True):
