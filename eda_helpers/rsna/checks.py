@@ -130,8 +130,8 @@ def _series_files(folder: Path) -> list[Path]:
     # scandir's entries know their type without a stat per file.
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         with os.scandir(folder) as entries:
-            found = (folder / e.name for e in entries if e.is_file())
-            return sorted(p for p in found if not _hidden(p))
+            names = sorted(e.name for e in entries if e.is_file())
+        return [p for p in (folder / n for n in names) if not _hidden(p)]
     return []
 
 
@@ -458,7 +458,10 @@ def check_labels(
     descriptions = {
         (int(st), int(se)): str(d)
         for st, se, d in zip(
-            table["study_id"], table["series_id"], table["series_description"], strict=True
+            table["study_id"].tolist(),
+            table["series_id"].tolist(),
+            table["series_description"].tolist(),
+            strict=True,
         )
         if not pd.isna(d)
     }
@@ -466,13 +469,13 @@ def check_labels(
         _Label(k, int(st), int(se), int(n), str(c), str(lv), float(x), float(y))
         for k, (st, se, n, c, lv, x, y) in enumerate(
             zip(
-                coordinates["study_id"],
-                coordinates["series_id"],
-                coordinates["instance_number"],
-                coordinates["condition"],
-                coordinates["level"],
-                coordinates["x"],
-                coordinates["y"],
+                coordinates["study_id"].tolist(),
+                coordinates["series_id"].tolist(),
+                coordinates["instance_number"].tolist(),
+                coordinates["condition"].tolist(),
+                coordinates["level"].tolist(),
+                coordinates["x"].tolist(),
+                coordinates["y"].tolist(),
                 strict=True,
             )
         )
@@ -584,19 +587,22 @@ def _grade_findings(coordinates: pd.DataFrame, grades: pd.DataFrame) -> list[dic
     graded = {
         (int(st), str(c), str(lv))
         for st, c, lv, sev in zip(
-            grades["study_id"], grades["condition"], grades["level"], grades["severity"],
+            grades["study_id"].tolist(),
+            grades["condition"].tolist(),
+            grades["level"].tolist(),
+            grades["severity"].tolist(),
             strict=True,
         )
         if not pd.isna(sev)
-    }  # fmt: skip
+    }
     studies_graded = set(grades["study_id"])
     pointed: dict[tuple[int, str, str], list[tuple[int, int]]] = defaultdict(list)
     for st, se, n, c, lv in zip(
-        coordinates["study_id"],
-        coordinates["series_id"],
-        coordinates["instance_number"],
-        coordinates["condition"],
-        coordinates["level"],
+        coordinates["study_id"].tolist(),
+        coordinates["series_id"].tolist(),
+        coordinates["instance_number"].tolist(),
+        coordinates["condition"].tolist(),
+        coordinates["level"].tolist(),
         strict=True,
     ):
         pointed[int(st), str(c), str(lv)].append((int(se), int(n)))
@@ -646,7 +652,7 @@ def _as_table(findings: list[dict[str, Any]]) -> pd.DataFrame:
     levels = {lv: i for i, lv in enumerate(_TITLE_LEVELS)}
     keys = pd.DataFrame(
         {
-            "st": table["study_id"],
+            "st": table["study_id"].tolist(),
             "se": table["series_id"].fillna(2**62),
             "c": table["condition"].map(conditions),
             "lv": table["level"].map(levels),
