@@ -231,16 +231,19 @@ def _same_slice(labels: list[_Label]) -> Iterator[dict[str, Any]]:
         if lb.side and lb.point is not None:
             kind = lb.condition.split(" ", 1)[1]
             pairs[kind, lb.level][lb.side].append(lb)
+    planes: dict[tuple[float, ...], str] = {}
     for (kind, level), sides in pairs.items():
         for left in sides["Left"]:
             right = next((r for r in sides["Right"] if r.instance == left.instance), None)
             if right is None:
                 continue
-            try:
-                plane = geometry.plane_name(left.header.orientation)
-            except ValueError:
-                continue
-            if plane == "sagittal":
+            orientation = tuple(left.header.orientation)
+            if orientation not in planes:  # the slices of a stack share it: name it once
+                try:
+                    planes[orientation] = geometry.plane_name(orientation)
+                except ValueError:
+                    planes[orientation] = "none"
+            if planes[orientation] == "sagittal":
                 yield _finding(
                     left,
                     "same_slice",
