@@ -23,7 +23,7 @@ from pydicom.uid import MRImageStorage, RLELossless
 
 from eda_helpers import make_sample_dataset
 from eda_helpers.__main__ import main
-from eda_helpers.sample import rle_encode_frame, sample_landmarks
+from eda_helpers.sample import planted_label_errors, rle_encode_frame, sample_landmarks
 from eda_helpers.vocabulary import CONDITIONS, LEVELS, SEVERITIES
 
 DESCRIPTIONS = {"Sagittal T1", "Sagittal T2/STIR", "Axial T2"}
@@ -39,6 +39,14 @@ TITLE_LEVELS = ("L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1")
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def planted_cells(n_studies: int = 3, seed: int = 0) -> set[tuple[str, str, str]]:
+    """(study_id, condition, level) of every label the dataset's planted errors touch,
+    spelled as in the CSV files: the tests of the clean labels leave them out."""
+    planted = planted_label_errors(n_studies=n_studies, seed=seed)
+    keys = zip(planted["study_id"], planted["condition"], planted["level"], strict=True)
+    return {(str(st), c, lv) for st, c, lv in keys}
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -154,8 +162,17 @@ def test_train_csv_columns_and_values(sample_root):
     assert expected[-1] == "right_subarticular_stenosis_l5_s1"
     assert len(rows) == 3
     assert [int(r["study_id"]) for r in rows] == sorted(int(r["study_id"]) for r in rows)
-    values = [r[c] for r in rows for c in expected[1:]]
+    planted = planted_cells()
+    values = [
+        r[f"{c}_{lv}"]
+        for r in rows
+        for c in CONDITIONS
+        for lv in LEVELS
+        if (r["study_id"], c.replace("_", " ").title(), lv.upper().replace("_", "/")) not in planted
+    ]
     assert set(values) <= set(SEVERITIES) == {"Normal/Mild", "Moderate", "Severe"}
+    # The one empty cell is the planted point without a grade.
+    assert sum(r[c] == "" for r in rows for c in expected[1:]) == 1
 
 
 def test_severities_are_skewed_like_the_real_data(tmp_path):
@@ -182,9 +199,12 @@ def test_label_coordinates_csv(sample_root):
     assert columns == ["study_id", "series_id", "instance_number", "condition", "level", "x", "y"]
     _, series = read_csv(sample_root / "train_series_descriptions.csv")
     desc = {r["series_id"]: r["series_description"] for r in series}
-    assert len(rows) == 3 * 25
+    assert len(rows) == 3 * 25  # one label planted twice, one left out
+    planted = planted_cells()
     for row in rows:
         assert row["condition"] in TITLE_CONDITIONS
+        if (row["study_id"], row["condition"], row["level"]) in planted:
+            continue
         assert row["level"] in TITLE_LEVELS
         # The competition's rule: each condition is labelled on one kind of series.
         assert desc[row["series_id"]] == TITLE_CONDITIONS[row["condition"]]
@@ -192,7 +212,9 @@ def test_label_coordinates_csv(sample_root):
     per_study = defaultdict(set)
     for row in rows:
         per_study[row["study_id"]].add((row["condition"], row["level"]))
-    assert all(len(v) == 25 for v in per_study.values())
+    for study, cells in per_study.items():
+        every = {(c, lv) for c in TITLE_CONDITIONS for lv in TITLE_LEVELS}
+        assert every - cells == {(c, lv) for st, c, lv in planted if st == study} - cells
 
 
 # -------------------------------------------------------------- DICOM files
@@ -285,8 +307,11 @@ def test_rle_encoder_takes_either_byte_order(rng):
 
 
 def label_rows(root: Path):
-    """Each label row with the header of its slice."""
+    """Each label row with the header of its slice, except the planted errors (of the
+    3-study dataset of seed 0)."""
     _, rows = read_csv(root / "train_label_coordinates.csv")
+    planted = planted_cells()
+    rows = [r for r in rows if (r["study_id"], r["condition"], r["level"]) not in planted]
     by_key = {
         (s, se, int(ds.InstanceNumber)): ds
         for (s, se), files in headers(root).items()
@@ -334,7 +359,10 @@ def test_labels_of_one_level_agree_across_the_three_series(sample_root):
         if row["condition"] == "Left Subarticular Stenosis":
             planes[key] = (floats(ds.ImagePositionPatient), normal(ds))
     assert len(points) == 5 * len(read_csv(sample_root / "train.csv")[1])
+    planted = {(st, lv) for st, _, lv in planted_cells()}
     for key, by_condition in points.items():
+        if key in planted:
+            continue
         origin, n = planes[key]
         for condition, p in by_condition.items():
             assert abs((p - origin) @ n) < 5, (key, condition)
@@ -345,7 +373,11 @@ def test_labels_of_one_level_agree_across_the_three_series(sample_root):
             assert abs(middle[0] - by_condition["Spinal Canal Stenosis"][0]) < 4
     # The levels go down the spine.
     for study in {k[0] for k in points}:
-        z = [points[(study, lv)]["Spinal Canal Stenosis"][2] for lv in TITLE_LEVELS]
+        z = [
+            points[(study, lv)]["Spinal Canal Stenosis"][2]
+            for lv in TITLE_LEVELS
+            if "Spinal Canal Stenosis" in points[(study, lv)]
+        ]
         assert np.all(np.diff(z) < -20)
 
 
@@ -455,7 +487,7 @@ def test_same_seed_gives_identical_bytes(one_study, tmp_path):
 # what numpy's Generator methods (integers, permutation, choice) drew, so they change
 # only if those streams do, which numpy allows between versions.
 CSV_SHA256 = {
-    "train.csv": "50ae657997f425629e80a09fa962e988cf0623959206a90b54c103a8d16f9bb6",
+    "train.csv": "a3fdc5b6c28bc780b8d23ac0dd47484da35b2c149119b77aeda4d2b8c7aa270d",
     "train_series_descriptions.csv": (
         "9ff9ce0460fcbd63217ecf8c0eb50c5cf499a659c07c42d57813351b19cacdb7"
     ),

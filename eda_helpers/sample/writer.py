@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
@@ -42,9 +43,9 @@ from .phantom import (
 )
 from .rle import rle_encode_frame
 
-__all__ = ["SAMPLE_FORMAT", "make_sample_dataset"]
+__all__ = ["PLANTED_COLUMNS", "SAMPLE_FORMAT", "make_sample_dataset", "planted_label_errors"]
 
-SAMPLE_FORMAT = 1
+SAMPLE_FORMAT = 2
 """Version of what :func:`make_sample_dataset` writes; raised whenever its output changes."""
 
 _SIGNAL = {
@@ -170,9 +171,8 @@ def _plan_axial(
         lo, hi = min(offsets) - 8, max(offsets) + 8
         n = round((hi - lo) / step) + 1
         mid = (lo + hi) / 2 + rng.uniform(-1, 1)
-        fov = phantom.to_patient(
-            rng.uniform(-3, 3), 18 + rng.uniform(-4, 4), float(np.mean(s_discs))
-        )
+        s_mean = float(np.mean(s_discs))
+        fov = phantom.to_patient(rng.uniform(-3, 3), 18 + rng.uniform(-4, 4), s_mean)
         for k in range(n):
             o = mid + (k - (n - 1) / 2) * step
             c = fov + (o - fov @ normal) * normal
@@ -367,6 +367,16 @@ def _write_series(study: _Study, series: _Series, folder: Path) -> None:
         ds.save_as(folder / f"{sl.instance_number}.dcm", enforce_file_format=True)
 
 
+def _nearest_slice(series: _Series, point: NDArray[np.float64]) -> tuple[int, float, float]:
+    """The slice of ``series`` nearest to a patient point: its instance and the point's x, y."""
+    best = (np.inf, 0, 0.0, 0.0)
+    for sl in series.slices:
+        x, y, dist = patient_to_pixel(point, sl.ipp, sl.iop, series.pixel_spacing)[0]
+        if abs(dist) < best[0]:
+            best = (abs(dist), sl.instance_number, float(x), float(y))
+    return best[1], best[2], best[3]
+
+
 def _label_rows(study: _Study) -> list[list[object]]:
     """Label coordinates: each landmark projected into the slice nearest to it."""
     by_desc = {s.description: s for s in study.series}
@@ -374,19 +384,195 @@ def _label_rows(study: _Study) -> list[list[object]]:
     for condition in CONDITIONS:
         series = by_desc[LABELLED_ON[condition]]
         for i, level in enumerate(LEVELS):
-            point = study.phantom.landmark(condition, i)
-            best = (np.inf, 0, 0.0, 0.0)
-            for sl in series.slices:
-                x, y, dist = patient_to_pixel(point, sl.ipp, sl.iop, series.pixel_spacing)[0]
-                if abs(dist) < best[0]:
-                    best = (abs(dist), sl.instance_number, x, y)
-            _, instance, x, y = best
+            instance, x, y = _nearest_slice(series, study.phantom.landmark(condition, i))
             rows.append([
                 study.study_id, series.series_id, instance,
                 condition_name(condition), level_name(level),
-                round(float(x), 6), round(float(y), 6),
+                round(x, 6), round(y, 6),
             ])  # fmt: skip
     return rows
+
+
+# ------------------------------------------------------------------ label errors
+
+#: The rules of :func:`eda_helpers.rsna.check_labels`, in the order they are planted,
+#: with the index of the study (modulo the number of studies) each one is planted in.
+_PLANT_STUDY = {
+    "side": 0,
+    "level_order": 0,
+    "missing_instance": 0,
+    "same_slice": 1,
+    "level_spacing": 1,
+    "outside_image": 2,
+    "wrong_series": 2,
+    "duplicate": 2,
+    "grade_without_point": 2,
+    "point_without_grade": 2,
+}
+
+#: A planted neighbouring-level gap, in mm: well beyond the largest gap
+#: ``check_labels`` accepts (55 mm).
+_PLANTED_GAP_MM = 66.0
+
+PLANTED_COLUMNS = (
+    "study_id",
+    "series_id",
+    "instance_number",
+    "condition",
+    "level",
+    "rule",
+    "planted",
+)
+"""The columns of :func:`planted_label_errors`."""
+
+
+def _plant_label_errors(
+    studies: Sequence[_Study], rows: dict[int, list[list[object]]]
+) -> tuple[set[tuple[int, str, str]], list[list[object]]]:
+    """Plant one error of each rule of ``check_labels``, in place in ``rows``.
+
+    Returns the train.csv cells to leave empty, as (study_id, condition, level) in
+    the spelling of ``CONDITIONS``/``LEVELS``, and the expected findings, one list per
+    row of :data:`PLANTED_COLUMNS`. Each planted error touches cells that no other one
+    touches, so that each is found alone, whatever the number of studies.
+    """
+    blank: set[tuple[int, str, str]] = set()
+    expected: list[list[object]] = []
+
+    def study_for(rule: str) -> _Study:
+        return studies[_PLANT_STUDY[rule] % len(studies)]
+
+    def cell(study: _Study, condition: str, level: str) -> list[object]:
+        title = (condition_name(condition), level_name(level))
+        return next(r for r in rows[study.study_id] if (r[3], r[4]) == title)
+
+    def series_of(study: _Study, description: str) -> _Series:
+        return next(s for s in study.series if s.description == description)
+
+    def place(row: list[object], series: _Series, point: NDArray[np.float64]) -> None:
+        instance, x, y = _nearest_slice(series, point)
+        row[1:3] = [series.series_id, instance]
+        row[5:7] = [round(x, 6), round(y, 6)]
+
+    def expect(row: list[object], rule: str, what: str) -> None:
+        expected.append([row[0], row[1], row[2], row[3], row[4], rule, what])
+
+    # side: a right foraminal point halfway between the canal and the left foramen,
+    # on a slice of its own (so not on the slice of the left point).
+    st = study_for("side")
+    canal = st.phantom.landmark("spinal_canal_stenosis", 0)
+    left = st.phantom.landmark("left_neural_foraminal_narrowing", 0)
+    row = cell(st, "right_neural_foraminal_narrowing", "l1_l2")
+    place(row, series_of(st, "Sagittal T1"), canal + 0.5 * (left - canal))
+    expect(row, "side", "the right foraminal point of L1/L2 moved to the patient's left")
+
+    # level_order: the L5/S1 canal point put on the L3/L4 disc, above L4/L5.
+    st = study_for("level_order")
+    row = cell(st, "spinal_canal_stenosis", "l5_s1")
+    place(row, series_of(st, "Sagittal T2/STIR"), st.phantom.landmark("spinal_canal_stenosis", 2))
+    expect(row, "level_order", "the L5/S1 canal point put on the L3/L4 disc")
+
+    # missing_instance: an instance number one past the last file of the series.
+    st = study_for("missing_instance")
+    row = cell(st, "left_subarticular_stenosis", "l2_l3")
+    axial = series_of(st, "Axial T2")
+    row[2] = max(sl.instance_number for sl in axial.slices) + 1
+    expect(row, "missing_instance", "the instance number set one past the last file")
+
+    # same_slice: the right foraminal point of L3/L4 on the slice of the left one.
+    st = study_for("same_slice")
+    row_l = cell(st, "left_neural_foraminal_narrowing", "l3_l4")
+    row_r = cell(st, "right_neural_foraminal_narrowing", "l3_l4")
+    row_r[2] = row_l[2]
+    expect(row_l, "same_slice", "the right foraminal point of L3/L4 on the left one's slice")
+    expect(row_r, "side", "the right foraminal point of L3/L4 on the left one's slice")
+
+    # level_spacing: the L5/S1 left foraminal point moved down, _PLANTED_GAP_MM from L4/L5.
+    st = study_for("level_spacing")
+    above = st.phantom.landmark("left_neural_foraminal_narrowing", 3)
+    true = st.phantom.landmark("left_neural_foraminal_narrowing", 4)
+    down = (true - above) / np.linalg.norm(true - above)
+    row = cell(st, "left_neural_foraminal_narrowing", "l5_s1")
+    place(row, series_of(st, "Sagittal T1"), above + _PLANTED_GAP_MM * down)
+    expect(row, "level_spacing", f"the L5/S1 left foraminal point {_PLANTED_GAP_MM:g} mm below")
+
+    # outside_image: a column 25 pixels past the right edge of the image.
+    st = study_for("outside_image")
+    row = cell(st, "right_subarticular_stenosis", "l4_l5")
+    row[5] = float(series_of(st, "Axial T2").cols - 1 + 25)
+    expect(row, "outside_image", "x set 25 pixels past the image's last column")
+
+    # wrong_series: the L3/L4 canal point labelled on the Sagittal T1 series.
+    st = study_for("wrong_series")
+    row = cell(st, "spinal_canal_stenosis", "l3_l4")
+    place(row, series_of(st, "Sagittal T1"), st.phantom.landmark("spinal_canal_stenosis", 2))
+    expect(row, "wrong_series", "the L3/L4 canal point labelled on the Sagittal T1 series")
+
+    # point_without_grade: the grade of a labelled point left empty in train.csv.
+    st = study_for("point_without_grade")
+    row = cell(st, "right_subarticular_stenosis", "l1_l2")
+    blank.add((st.study_id, "right_subarticular_stenosis", "l1_l2"))
+    expect(row, "point_without_grade", "its grade left empty in train.csv")
+
+    # duplicate: the L2/L3 left foraminal point clicked twice (a few pixels apart).
+    st = study_for("duplicate")
+    row = cell(st, "left_neural_foraminal_narrowing", "l2_l3")
+    again = [*row[:5], round(float(row[5]) + 3, 6), round(float(row[6]) + 2, 6)]  # type: ignore[arg-type]
+    table = rows[st.study_id]
+    table.insert(table.index(row) + 1, again)
+    expect(again, "duplicate", "the point labelled a second time, 3 and 2 pixels away")
+
+    # grade_without_point: the L5/S1 right foraminal point left out of the coordinates.
+    st = study_for("grade_without_point")
+    row = cell(st, "right_neural_foraminal_narrowing", "l5_s1")
+    rows[st.study_id].remove(row)
+    expected.append(
+        [row[0], None, None, row[3], row[4], "grade_without_point", "its point left out"]
+    )
+    return blank, expected
+
+
+def planted_label_errors(*, n_studies: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Where :func:`make_sample_dataset` plants its label errors, and what it planted.
+
+    The rows are what :func:`eda_helpers.rsna.check_labels` reports on the dataset
+    ``make_sample_dataset(root, n_studies=n_studies, seed=seed)`` (with the default
+    ``label_errors=True``), without its ``detail``; the ``planted`` column says what
+    was done. Nothing is written: the places are computed from the plan of the dataset.
+
+    Parameters
+    ----------
+    n_studies, seed : int
+        As in :func:`make_sample_dataset`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`PLANTED_COLUMNS`: ``study_id`` (int64), ``series_id`` and
+        ``instance_number`` (nullable Int64, <NA> for a grade without a point),
+        ``condition``, ``level`` (spelled as in the coordinates), ``rule`` and
+        ``planted`` (str), in the order the errors are planted.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``n_studies`` or ``seed`` is not an integer >= 1 (>= 0 for ``seed``).
+
+    Examples
+    --------
+    >>> planted = planted_label_errors(n_studies=3, seed=0)
+    >>> planted["rule"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['side', 'level_order', 'missing_instance', 'same_slice', 'side', 'level_spacing',
+     'outside_image', 'wrong_series', 'point_without_grade', 'duplicate',
+     'grade_without_point']
+    """
+    n_studies = _checks.integer("n_studies", n_studies, minimum=1)
+    seed = _checks.integer("seed", seed, minimum=0)
+    studies = _plan_dataset(n_studies, seed)
+    rows = {st.study_id: _label_rows(st) for st in studies}
+    _, expected = _plant_label_errors(studies, rows)
+    table = pd.DataFrame(expected, columns=list(PLANTED_COLUMNS))
+    return table.astype({"study_id": np.int64, "series_id": "Int64", "instance_number": "Int64"})
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -422,6 +608,7 @@ def make_sample_dataset(
     seed: int = 0,
     overwrite: bool = False,
     progress: bool = False,
+    label_errors: bool = True,
 ) -> Path:
     """Write a small synthetic dataset in the layout of the competition.
 
@@ -460,6 +647,14 @@ def make_sample_dataset(
         finding any of them is an error.
     progress : bool, default False
         Show a progress bar (``tqdm.auto``) over the studies.
+    label_errors : bool, default True
+        Plant label errors in the CSV files, one or more of each rule of
+        :func:`eda_helpers.rsna.check_labels`, as the competition's labels have them
+        (a right point on the patient's left, both sides on one slice, a level on the
+        wrong disc, a grade without its point, ...); :func:`planted_label_errors` says
+        where. On by default, so that code run on the sample meets the noise of the
+        real labels (and :func:`eda_helpers.rsna.find_dataset`'s sample has them to
+        find). False writes labels that are exactly the phantom's points.
 
     Returns
     -------
@@ -482,6 +677,7 @@ def make_sample_dataset(
     See Also
     --------
     sample_landmarks : the true 3-D positions of the discs and labelled points.
+    planted_label_errors : where the label errors are planted.
 
     Examples
     --------
@@ -515,7 +711,12 @@ def make_sample_dataset(
             f"replace them, or choose an empty folder."
         )
 
+    _checks.boolean("label_errors", label_errors)
     studies = _plan_dataset(n_studies, seed)
+    label_rows = {st.study_id: _label_rows(st) for st in studies}
+    blank: set[tuple[int, str, str]] = set()
+    if label_errors:
+        blank, _ = _plant_label_errors(studies, label_rows)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=root))
     except OSError as exc:
@@ -538,12 +739,20 @@ def make_sample_dataset(
         _write_csv(
             tmp / "train.csv",
             ["study_id"] + [f"{c}_{lv}" for c in CONDITIONS for lv in LEVELS],
-            [[st.study_id] + [v for c in CONDITIONS for v in st.severities[c]] for st in studies],
+            [
+                [st.study_id]
+                + [
+                    "" if (st.study_id, c, lv) in blank else v
+                    for c in CONDITIONS
+                    for lv, v in zip(LEVELS, st.severities[c], strict=True)
+                ]
+                for st in studies
+            ],
         )
         _write_csv(
             tmp / "train_label_coordinates.csv",
             ["study_id", "series_id", "instance_number", "condition", "level", "x", "y"],
-            [row for st in studies for row in _label_rows(st)],
+            [row for st in studies for row in label_rows[st.study_id]],
         )
         # Swap in: the old images aside, the new ones in place, the CSV files last.
         if images.exists() or images.is_symlink():
