@@ -298,7 +298,7 @@ def project_labels(
     for name, attr in (("x", "x"), ("y", "y"), ("distance_mm", "distance_mm")):
         columns[name] = per_row([getattr(p, attr) for p in projected], np.float64)
     columns["inside"] = per_row([p.inside for p in projected], bool)
-    return pd.DataFrame(columns).astype(_DTYPES)
+    return pd.DataFrame(columns)  # every column already has its dtype (see _DTYPES)
 
 
 _DTYPES = {
