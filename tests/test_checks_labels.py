@@ -397,7 +397,7 @@ def test_bad_arguments(study):
         rsna.check_labels(3)
     with pytest.raises(TypeError, match=r"progress: expected True or False, got str 'no'"):
         rsna.check_labels(root, progress="no")
-    with pytest.raises(ValueError, match=r"studies: expected study ids .* got 'L4'"):
+    with pytest.raises(ValueError, match=r"studies: expected an id .* got str 'L4'"):
         rsna.check_labels(root, studies=["L4"], progress=False)
 
 

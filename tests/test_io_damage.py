@@ -248,7 +248,7 @@ def test_malformed_window_is_a_note_not_an_error(tmp_path, rng):
     _patch(path, b"1000.125", b"abcdefgh")
     with pytest.warns(UserWarning, match=r"1\.dcm: WindowCenter 'abcdefgh' is not a number"):
         vol = read_series(tmp_path)
-    assert vol.window is None and any("WindowCenter 'abcdefgh'" in n for n in vol.notes)
+    assert vol.dicom_window is None and any("WindowCenter 'abcdefgh'" in n for n in vol.notes)
 
 
 # --------------------------------------------------------------------------- 7: length past the end

@@ -15,6 +15,7 @@ import pandas as pd
 import pydicom
 import pytest
 
+import eda_helpers as eh
 from eda_helpers import read_stacks, rsna
 
 
@@ -32,7 +33,29 @@ def _tags(path: Path) -> dict[str, np.ndarray]:
 
 
 def _study(sample_root: Path) -> int:
-    return int(rsna.read_descriptions(sample_root)["study_id"].iloc[0])
+    """The first sample study none of whose labels names a missing instance."""
+    planted = eh.sample.planted_label_errors()
+    missing = set(planted.loc[planted["rule"] == "missing_instance", "study_id"])
+    studies = rsna.read_descriptions(sample_root)["study_id"]
+    return int(next(s for s in dict.fromkeys(studies) if s not in missing))
+
+
+def test_a_label_on_no_slice_is_left_out_with_one_warning(sample_root):
+    planted = eh.sample.planted_label_errors()
+    (row,) = planted[planted["rule"] == "missing_instance"].itertuples()
+    with pytest.warns(UserWarning) as caught:
+        table = rsna.project_labels(sample_root, row.study_id)
+    (w,) = caught
+    assert str(w.message).startswith(f"study {row.study_id} in ")
+    assert f"instance number(s) of series {row.series_id} ({row.instance_number})" in str(w.message)
+    assert w.filename == __file__  # points at the caller's line
+    left = table[(table["series_id"] == row.series_id) & (table["level"] == row.level)]
+    assert not (left["condition"] == row.condition).any()
+    # Every other label of the study is there, on every stack.
+    coords = rsna.read_coordinates(sample_root)
+    n = len(coords[coords["study_id"] == row.study_id]) - 1
+    targets = len(table[["target_series_id", "target_stack"]].drop_duplicates())
+    assert len(table) == n * targets
 
 
 @pytest.fixture(scope="module")

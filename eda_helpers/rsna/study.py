@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,7 +206,7 @@ def project_labels(
     >>> import tempfile
     >>> from eda_helpers import make_sample_dataset
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = make_sample_dataset(tmp, n_studies=1)
+    ...     root = make_sample_dataset(tmp, n_studies=1, label_errors=False)
     ...     study = int(read_descriptions(root)["study_id"][0])
     ...     table = project_labels(root, study)
     >>> len(table), table["target_description"].value_counts().to_dict()
@@ -243,7 +244,28 @@ def project_labels(
                 f"has no stack with geometry"
             )
             continue
-        placed = locate_labels(rows, [s.volume for s in own], series_id=int(series_id))
+        with warnings.catch_warnings(record=True) as caught:
+            # locate_labels speaks of Volumes; here the missing instances are said once,
+            # in this function's own warning, with the study.
+            warnings.simplefilter("always")
+            placed = locate_labels(rows, [s.volume for s in own], series_id=int(series_id))
+        lost = sorted(
+            {
+                int(n)
+                for n, k in zip(placed["instance_number"], placed["stack"], strict=True)
+                if pd.isna(k)
+            }
+        )
+        if lost:
+            problems.append(
+                f"{len(lost)} labelled instance number(s) of series {series_id} "
+                f"({', '.join(map(str, lost[:10]))}) are on no single slice of the series, so "
+                f"their labels are left out (rsna.check_labels reports a missing one as "
+                f"missing_instance)"
+            )
+        for w in caught:
+            if not str(w.message).startswith("coordinates:"):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         stack = placed["stack"].to_numpy(dtype=np.float64, na_value=np.nan)
         found = ~np.isnan(stack)
         if not found.any():
