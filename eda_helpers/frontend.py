@@ -61,7 +61,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import ipywidgets as widgets  # type: ignore[import-untyped]
+import ipywidgets as widgets
 import numpy as np
 from numpy.typing import NDArray
 

@@ -28,7 +28,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
 import torch
@@ -498,10 +498,15 @@ def to_uint8(x: _T) -> _T:
     for src, dst in zip(t.reshape(-1).split(_CHUNK), out.view(-1).split(_CHUNK), strict=True):
         scaled = torch.mul(src.to(wide), 255.0)
         dst.copy_(scaled.round_().clamp_(0.0, 255.0).nan_to_num_(nan=0.0))
-    return out.numpy() if is_numpy else out
+    return cast(_T, out.numpy() if is_numpy else out)
 
 
 # -------------------------------------------------------------------- histograms
+
+
+MAX_BINS = 1 << 16
+"""The most bins :func:`histogram` draws: one per value of 16-bit data. More cannot be
+seen, and ``bins=10**8`` would take minutes and gigabytes."""
 
 
 def histogram(
@@ -519,7 +524,7 @@ def histogram(
     x : Volume, torch.Tensor or numpy.ndarray
         Values of any shape, any real dtype, any device. NaN and +/-inf are not counted.
     bins : int
-        Number of bins, >= 1 (at most; see ``limits``).
+        Number of bins, 1 to :data:`MAX_BINS` (at most; see ``limits``).
     limits : (float, float), optional
         ``(lo, hi)`` of the first and last edges; values outside are not counted.
         By default, for floats, the min and max of the counted values
@@ -545,9 +550,10 @@ def histogram(
     TypeError
         If ``x`` is not a Volume, tensor or array of real numbers.
     ValueError
-        If ``x`` is empty; if ``bins < 1``; if ``limits`` is not increasing and finite;
-        if ``threshold`` is given without ``exclude_background=True``; if no value is
-        left to count and ``limits`` is not given.
+        If ``x`` is empty; if ``bins`` is not between 1 and :data:`MAX_BINS`; if
+        ``limits`` is not increasing and finite; if ``threshold`` is given without
+        ``exclude_background=True``; if no value is left to count and ``limits`` is not
+        given.
 
     Examples
     --------
@@ -561,8 +567,7 @@ def histogram(
     >>> histogram(x.to(torch.int16), bins=3)  # integer data: integer-aligned bins
     (array([3, 2, 1]), array([-0.5,  1.5,  3.5,  5.5]))
     """
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise ValueError(f"bins: expected an integer >= 1, got {bins!r}")
+    bins = _checks.integer("bins", bins, minimum=1, maximum=MAX_BINS)
     if threshold is not None and not exclude_background:
         raise ValueError(
             f"threshold: only used with exclude_background=True, got threshold="

@@ -437,9 +437,13 @@ def test_to_uint8_errors():
 
 def test_histogram_errors():
     x = torch.arange(5.0)
-    with pytest.raises(ValueError, match=r"bins: expected an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"bins: expected an integer between 1 and 65536, got 0"):
         histogram(x, bins=0)
-    with pytest.raises(ValueError, match=r"bins: expected an integer >= 1, got 2.5"):
+    with pytest.raises(
+        ValueError, match=r"bins: expected an integer between 1 and 65536, got 100000000"
+    ):
+        histogram(x, bins=10**8)
+    with pytest.raises(TypeError, match=r"bins: expected an integer, got float 2.5"):
         histogram(x, bins=2.5)
     with pytest.raises(ValueError, match=r"threshold: only used with exclude_background=True"):
         histogram(x, threshold=3)

@@ -357,7 +357,7 @@ def test_plot_histogram_errors():
         plot_histogram(x, percentiles=(50, 150))
     with pytest.raises(ValueError, match=r"threshold: only used with exclude_background=True"):
         plot_histogram(x, threshold=2)
-    with pytest.raises(ValueError, match=r"bins: expected an integer >= 1, got -3"):
+    with pytest.raises(ValueError, match=r"bins: expected an integer between 1 and 65536, got -3"):
         plot_histogram(x, bins=-3)
 
 

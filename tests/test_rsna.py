@@ -904,3 +904,24 @@ def test_list_series_lists_every_series_with_its_folder(sample_root, tmp_path):
     (first / "1.dcm").write_bytes(b"")
     counts = rsna.list_series(root)["n_files"].tolist()
     assert counts == [1] + [0] * (len(table) - 1)
+
+
+def test_a_series_listed_twice_is_refused_or_kept_once(tmp_path):
+    (tmp_path / "train_images").mkdir()
+    csv = tmp_path / "train_series_descriptions.csv"
+    csv.write_text(
+        "study_id,series_id,series_description\n1,7,Axial T2\n1,8,Sagittal T1\n1,7,Sagittal T1\n"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"train_series_descriptions.csv: column series_description must hold one "
+        r"description per series \(series 7 of study 1 has 2\), but line\(s\) 2, 4 hold "
+        r"'Axial T2', 'Sagittal T1'",
+    ):
+        rsna.read_descriptions(tmp_path)
+    csv.write_text(
+        "study_id,series_id,series_description\n1,7,Axial T2\n1,8,Sagittal T1\n1,7,Axial T2\n"
+    )
+    with pytest.warns(UserWarning, match=r"1 line\(s\) repeat a series .* \(line\(s\) 4\)"):
+        table = rsna.read_descriptions(tmp_path)
+    assert table["series_id"].tolist() == [7, 8]

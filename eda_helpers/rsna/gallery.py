@@ -66,7 +66,7 @@ def _spelled(name: str, value: object, spell: Any, keys: Sequence[str]) -> str:
     names = [spell(k) for k in keys]
     if isinstance(value, str) and value in keys:
         return str(spell(value))
-    return _checks.choice(name, value, names)  # type: ignore[arg-type]
+    return _checks.choice(name, value, names)
 
 
 def _findings_table(findings: object) -> pd.DataFrame | None:
@@ -206,7 +206,7 @@ def _montage(
         if t.mark:
             ax.plot([c0 + tile / 2], [r0 + tile / 2], marker="+", color="red", markersize=6,
                     markeredgewidth=1, gid="label-point")  # fmt: skip
-    return fig  # type: ignore[return-value]
+    return fig
 
 
 # ------------------------------------------------------------------ label crops

@@ -63,7 +63,7 @@ def _table(reader: Any, root: Path, split: Split, name: str) -> pd.DataFrame:
     try:
         stat = path.stat()
     except OSError:  # let the reader say what is missing (or give the empty test table)
-        return reader(root, split=split)  # type: ignore[no-any-return]
+        return reader(root, split=split)
     key = (reader.__name__, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _TABLES:
         while len(_TABLES) >= _TABLES_KEPT:

@@ -140,7 +140,30 @@ def read_descriptions(root: str | os.PathLike[str], *, split: Split = "train") -
     ['Sagittal T1', 'Sagittal T2/STIR', 'Axial T2']
     """
     path = _path(root) / _csv_name(split, "series_descriptions")
-    return _read_csv(path, DESCRIPTION_COLUMNS, strings=("series_description",))
+    table = _read_csv(path, DESCRIPTION_COLUMNS, strings=("series_description",))
+    # A series listed twice: with two descriptions it is a contradiction (which one is
+    # right cannot be told), with the same one a repeated line that is dropped, loudly.
+    repeated = table.duplicated(["study_id", "series_id"], keep=False)
+    if repeated.any():
+        rows = table[repeated]
+        differing = rows.groupby(["study_id", "series_id"])["series_description"].nunique() > 1
+        if differing.any():
+            study, series = differing[differing].index[0]
+            bad = rows[(rows["study_id"] == study) & (rows["series_id"] == series)]
+            raise _bad_lines(
+                path,
+                "series_description",
+                f"one description per series (series {series} of study {study} has {len(bad)})",
+                bad["series_description"],
+            )
+        extra = table.duplicated(["study_id", "series_id"], keep="first")
+        _checks.warn(
+            f"{path.name}: {int(extra.sum())} line(s) repeat a series already listed with "
+            f"the same description (line(s) {', '.join(str(i + 2) for i in table.index[extra][:5])}"
+            f"); each series is kept once"
+        )
+        table = table[~extra].reset_index(drop=True)
+    return table
 
 
 def read_labels(
