@@ -845,7 +845,12 @@ def _stack_frame(
 
 
 def _coords(name: str, value: ArrayLike) -> NDArray[np.float64]:
-    arr = np.asarray(value, dtype=np.float64)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name}: expected numbers, shape (..., 3), got {type(value).__name__} {value!r:.60}"
+        ) from None
     if arr.ndim == 0 or arr.shape[-1] != 3:
         raise ValueError(
             f"{name}: expected an array whose last axis holds 3 numbers, got shape {arr.shape}"

@@ -325,6 +325,8 @@ def plot_grid(
     if scale not in ("shared", "per_slice"):
         raise ValueError(f"scale: expected 'shared' or 'per_slice', got {scale!r}")
     is_volume = isinstance(volume, Volume)
+    ax = _checks.axes("ax", ax)
+    points = None if points is None else _checks.points("points", points)
     if points is not None and not is_volume:
         raise TypeError(
             f"points: placing points needs the instance numbers of a Volume, got a "
@@ -542,10 +544,8 @@ def plot_histogram(
     >>> ax.get_legend_handles_labels()[1]
     ['black = 10', 'white = 90', 'p50 = 49.5']
     """
-    qs = [float(q) for q in percentiles]
-    for q in qs:
-        if not 0.0 <= q <= 100.0:
-            raise ValueError(f"percentiles: expected values in [0, 100], got {q!r}")
+    ax = _checks.axes("ax", ax)
+    qs = [_checks.real("percentiles", q, minimum=0.0, maximum=100.0) for q in percentiles]
     counts, edges = histogram(
         volume,
         bins=bins,
@@ -688,6 +688,8 @@ def plot_cross_reference(
             f"index: expected a slice index in 0..{n - 1} of the shown volume, got {index!r}"
         )
     i = int(i)
+    ax = _checks.axes("ax", ax)
+    points = None if points is None else _checks.points("points", points)
     _, dr, dc = volume.spacing
     position, orientation, spacing = volume.positions[i], volume.orientation, (dr, dc)
 

@@ -213,7 +213,16 @@ class Volume:
         >>> Volume.from_array(np.zeros((2, 4, 4)), affine=np.diag([3.0, 1, 1, 1])).orientation
         array([0., 0., 1., 0., 1., 0.])
         """
-        data = pixels if isinstance(pixels, torch.Tensor) else torch.as_tensor(np.asarray(pixels))
+        if isinstance(pixels, torch.Tensor):
+            data = pixels
+        else:
+            array = np.asarray(pixels)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"pixels: expected real numbers (a tensor or an int/float array), got "
+                    f"{type(pixels).__name__} of dtype {array.dtype}"
+                )
+            data = torch.as_tensor(array)
         n = int(data.shape[0]) if data.ndim == 3 else 0
         if (affine is None) == (positions is None):
             raise ValueError(

@@ -353,7 +353,9 @@ def test_plot_histogram_into_axes_and_title():
 
 def test_plot_histogram_errors():
     x = torch.arange(10.0)
-    with pytest.raises(ValueError, match=r"percentiles: expected values in \[0, 100\], got 150"):
+    with pytest.raises(
+        ValueError, match=r"percentiles: expected a number between 0.0 and 100.0, got 150.0"
+    ):
         plot_histogram(x, percentiles=(50, 150))
     with pytest.raises(ValueError, match=r"threshold: only used with exclude_background=True"):
         plot_histogram(x, threshold=2)
@@ -439,3 +441,15 @@ def test_real_ct_series_looks_the_same_in_the_grid_and_the_viewer_with_its_dicom
         assert viewer.frame(n // 2).std() > 10  # an image, not a blank
     finally:
         viewer.close()
+
+
+def test_plot_arguments_of_the_wrong_kind_are_named():
+    v = make_volume(torch.zeros(2, 4, 4))
+    with pytest.raises(TypeError, match=r"points: expected Point objects, item 0 is int 1"):
+        plot_grid(v, points=[1, 2])
+    with pytest.raises(TypeError, match=r"ax: expected a matplotlib Axes or None, got str 'x'"):
+        plot_grid(v, ax="x")
+    with pytest.raises(TypeError, match=r"ax: expected a matplotlib Axes or None, got str 'x'"):
+        plot_histogram(v, ax="x")
+    with pytest.raises(TypeError, match=r"percentiles: expected a number, got str 'p50'"):
+        plot_histogram(v, percentiles=["p50"])

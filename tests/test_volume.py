@@ -362,3 +362,16 @@ def test_normal_convention_of_the_derived_orientation():
     vol = Volume.from_array(torch.zeros(2, 3, 3), affine=np.eye(4))
     np.testing.assert_allclose(slice_normal(vol.orientation), [-1, 0, 0])
     assert vol.spacing == (1.0, 1.0, 1.0)
+
+
+def test_wrong_kinds_of_input_are_named():
+    with pytest.raises(TypeError, match=r"pixels: expected real numbers .* got str of dtype <U1"):
+        Volume.from_array("x", affine=np.eye(4))
+    v = Volume.from_array(
+        np.zeros((2, 4, 4)),
+        positions=[[0, 0, 0], [0, 0, 5]],
+        orientation=[1, 0, 0, 0, 1, 0],
+        pixel_spacing=[0.5, 0.8],
+    )
+    with pytest.raises(TypeError, match=r"index: expected numbers, shape \(\.\.\., 3\), got str"):
+        v.world("x")
