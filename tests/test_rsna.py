@@ -683,6 +683,9 @@ def test_scan_reports_a_series_it_cannot_scan_and_goes_on(sample_root, tmp_path,
         "scan failed (PermissionError: [Errno 13] Permission denied:"
     )
     assert scan.loc[598367624, "odd"] and scan.loc[3942273027, "notes"] == ""
+    # A folder whose scan failed never claims to hold no file.
+    n_files = len([p for p in (root / "train_images").glob("*/598367624/*") if p.is_file()])
+    assert n_files > 0 and scan.loc[598367624, "n_files"] == n_files
 
 
 def test_scan_survives_an_absurd_instance_number(sample_root, tmp_path):

@@ -219,14 +219,24 @@ def _scan_chunk(folders: Sequence[str]) -> list[dict[str, Any]]:
         try:
             rows.append(_scan_series(Path(f)))
         except Exception as exc:  # one series that cannot be scanned is a row, not a crash
-            rows.append(_failed_row(f"scan failed ({type(exc).__name__}: {exc})"))
+            note = f"scan failed ({type(exc).__name__}: {exc})"
+            rows.append(_failed_row(note, n_files=_count_files(Path(f))))
     return rows
 
 
-def _failed_row(note: str) -> dict[str, Any]:
-    """The row of a series that has no scan: a missing folder, or one that failed."""
+def _count_files(folder: Path) -> int:
+    """The files of a series folder, counted as the scan counts them (0 if unlistable)."""
+    try:
+        return sum(1 for p in folder.iterdir() if not _hidden(p) and not p.is_dir())
+    except OSError:
+        return 0
+
+
+def _failed_row(note: str, *, n_files: int = 0) -> dict[str, Any]:
+    """The row of a series that has no scan: a missing folder, or one that failed. A
+    folder that failed still says how many files it holds."""
     return {
-        "n_files": 0, "n_stacks": 0, "sizes": "", "pixel_spacing": "",
+        "n_files": n_files, "n_stacks": 0, "sizes": "", "pixel_spacing": "",
         "slice_step_min": float("nan"), "slice_step_max": float("nan"),
         "orientation": "", "transfer_syntax": "", "first_instance": None,
         "last_instance": None, "instance_gaps": 0, "instance_order": "",
