@@ -41,7 +41,7 @@ endif
 	touch $@
 
 $(STAMP): $(LAB_STAMP)
-	@echo "== installing the dev extra (pytest, nbval, ruff, mypy, playwright, dask, SimpleITK)"
+	@echo "== installing the dev extra (pytest, pytest-xdist, nbval, ruff, mypy, playwright, dask, SimpleITK)"
 	$(PIP_INSTALL) -e ".[fast,lab,dev]"
 	touch $@
 
@@ -69,8 +69,8 @@ test: setup
 	@echo "== mypy on eda_helpers/"
 	@rm -f $(VENV)/.mypy-failed
 	$(BIN)/mypy eda_helpers || touch $(VENV)/.mypy-failed
-	@echo "== pytest: unit tests, doctests, notebooks, browser"
-	$(BIN)/python -m pytest
+	@echo "== pytest: unit tests, doctests, notebooks, browser (two workers, one file each at a time)"
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 	@if [ -e $(VENV)/.mypy-failed ]; then echo "== mypy found type errors (above)"; exit 1; fi
 
 # Re-execute the notebooks from their .py sources and store the outputs nbval compares.
