@@ -19,6 +19,7 @@ Conventions (those of the DICOM standard, PS3.3 C.7.6.2.1.1):
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,14 +100,17 @@ def slice_normal(orientation: ArrayLike) -> NDArray[np.float64]:
     array([0., 0., 1.])
     """
     row, col = _cosines(orientation)
-    normal = np.cross(row, col)
-    norm = float(np.linalg.norm(normal))
-    if norm < 1e-6:
+    # The cross product of two 3-vectors in plain floats: np.cross costs ~20x more here,
+    # and the readers call this once per slice group.
+    (a1, a2, a3), (b1, b2, b3) = row.tolist(), col.tolist()
+    normal = (a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1)
+    norm = math.sqrt(normal[0] ** 2 + normal[1] ** 2 + normal[2] ** 2)
+    if not norm >= 1e-6:  # also NaN
         raise ValueError(
             f"orientation: the two direction cosines of ImageOrientationPatient "
             f"{np.round(np.r_[row, col], 6).tolist()} are parallel, so they define no plane"
         )
-    return normal / norm
+    return np.array(normal) / norm
 
 
 def slice_offsets(positions: ArrayLike, orientation: ArrayLike) -> NDArray[np.float64]:

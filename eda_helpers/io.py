@@ -638,6 +638,8 @@ def _describe_stacks(stacks: list[list[SliceHeader]]) -> str:
 def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
     if (a.rows, a.cols) != (b.rows, b.cols):
         return False
+    if a.pixel_spacing == b.pixel_spacing and a.orientation == b.orientation:
+        return True  # the same tag values, the common case: no tolerance to apply
     if (a.pixel_spacing is None) != (b.pixel_spacing is None):
         return False
     if (
