@@ -206,15 +206,8 @@ def test_a_missing_series_folder_warns_and_leaves_its_labels_out(sample_root, tm
 
 # --------------------------------------------------------------------------- linked viewer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+# Debian's chromium and its flags: those of the viewer's browser tests.
+from test_viewer_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
