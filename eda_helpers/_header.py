@@ -12,6 +12,8 @@ live in :mod:`eda_helpers.io`.
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import stat
 import struct
@@ -263,6 +265,171 @@ def _norm_value(value: Any) -> int | list[str]:
     return [str(value).strip()]
 
 
+_ELEMENT = struct.Struct("<HH2sH").unpack_from  # explicit VR: tag, VR, 2-byte length
+_IMPLICIT = struct.Struct("<HHI").unpack_from  # implicit VR, and items: tag, 4-byte length
+_UINT16 = struct.Struct("<H").unpack_from
+_UINT32 = struct.Struct("<I").unpack_from
+
+
+@dataclass
+class _Walk:
+    """What the fast reader looked at in one header, element by element.
+
+    ``elements`` holds, for every element and item header met, ``(position, header
+    size, where its length field starts, the length)``; the bytes before the length
+    field (tag, VR) are its key. ``plain`` marks the top-level elements of defined
+    length whose value is skipped or read but never walked into; ``spans`` lists the
+    values that steer the walk (the DICM magic, the transfer syntax, the SOP class,
+    the character set, the first bytes of the data set) as ``(element, offset from
+    its start, length)``; ``fields`` the tags of :data:`_TAGS` as ``(keyword, VR,
+    element)``; ``pixel`` the element index of PixelData.
+    """
+
+    elements: list[tuple[int, int, int, int]] = field(default_factory=list)
+    plain: set[int] = field(default_factory=set)
+    spans: list[tuple[int, int, int]] = field(default_factory=list)
+    fields: list[tuple[str, str, int]] = field(default_factory=list)
+    pixel: int = -1
+
+
+class _Layout:
+    """Where the fast reader found everything in one header, to read the next one faster.
+
+    The files of a series are written alike: the same elements in the same order, and
+    the same lengths except in a few (the instance's UID, its number, its position).
+    The walk up to PixelData is steered only by the element and item headers (tag, VR,
+    length) and the values listed in :class:`_Walk`. A file whose bytes at all those
+    places equal this one's, once the lengths of the elements seen to vary are read
+    and the positions after each shifted by the difference, is walked exactly as this
+    one was: its values are read from those positions without walking it. Anything
+    else is walked as usual. ``benchmarks/bench_read_series.py`` and
+    ``benchmarks/bench_study.py`` measure the gain.
+    """
+
+    __slots__ = (
+        "base",
+        "charset",
+        "decoded",
+        "expected",
+        "fields",
+        "index",
+        "keys",
+        "lengths",
+        "raw",
+        "required",
+        "segment",
+        "variable",
+        "walk",
+    )
+
+    def __init__(
+        self,
+        buf: bytes,
+        walk: _Walk,
+        values: dict[str, Any],
+        charset: str,
+        previous: _Layout | None,
+    ) -> None:
+        elements = walk.elements
+        self.walk = walk
+        self.keys = [buf[p : p + at] for p, _, at, _ in elements]
+        self.lengths = [n for _, _, _, n in elements]
+        fixed = {k for k, _, _ in walk.spans}
+        variable: set[int] = set()
+        if previous is not None and previous.keys == self.keys:
+            # The same elements as the previous file: those whose length changed vary.
+            pairs = zip(previous.lengths, self.lengths, strict=True)
+            changed = {k for k, (a, b) in enumerate(pairs) if a != b}
+            variable = (changed | previous.variable) & walk.plain - fixed
+        self.variable = variable
+        # The bytes compared, as spans with the number of varying elements before them.
+        spans: list[tuple[int, int, int]] = [(128, 4, 0)]  # the DICM magic
+        before = 0
+        at_element: list[int] = []
+        for k, (p, header, at, _) in enumerate(elements):
+            at_element.append(before)
+            spans.append((p, at if k in variable else header, before))
+            before += k in variable
+        spans += [(elements[k][0] + off, n, at_element[k]) for k, off, n in walk.spans if k >= 0]
+        starts = np.array([s for s, _, _ in spans], dtype=np.intp)
+        sizes = np.array([n for _, n, _ in spans], dtype=np.intp)
+        ends = np.cumsum(sizes)
+        self.index = np.repeat(starts - (ends - sizes), sizes) + np.arange(ends[-1])
+        self.segment = np.repeat(np.array([s for _, _, s in spans], dtype=np.intp), sizes)
+        self.expected = np.frombuffer(buf, np.uint8)[self.index].tobytes()
+        self.required = elements[walk.pixel][0] + 12
+        self.fields = [
+            (keyword, vr, k, elements[k][0] + elements[k][1], at_element[k])
+            for keyword, vr, k in walk.fields
+        ]
+        self.raw = [buf[o : o + elements[k][3]] for _, _, k, o, _ in self.fields]
+        self.decoded = [values[keyword] for keyword, _, _, _, _ in self.fields]
+        self.base = {k: v for k, v in values.items() if k.startswith("_")}
+        self.charset = charset
+
+    def values(self, buf: bytes, size: int) -> dict[str, Any] | None:
+        """The header values of ``buf`` when it is laid out like this one, else None."""
+        shifts = [0]
+        read: dict[int, int] = {}
+        shift = 0
+        end = len(buf)
+        elements = self.walk.elements
+        for k in sorted(self.variable):
+            p, header, at, length = elements[k]
+            p += shift
+            if p + header > end:
+                return None
+            (n,) = _UINT16(buf, p + at) if header == 8 else _UINT32(buf, p + at)
+            if n == 0xFFFFFFFF:
+                return None
+            read[k] = n
+            shift += n - length
+            shifts.append(shift)
+        if end < self.required + shift:
+            return None
+        index = self.index + np.array(shifts, dtype=np.intp)[self.segment] if read else self.index
+        if np.frombuffer(buf, np.uint8)[index].tobytes() != self.expected:
+            return None
+        values = dict(self.base)
+        for (keyword, vr, k, offset, before), raw, decoded in zip(
+            self.fields, self.raw, self.decoded, strict=True
+        ):
+            offset += shifts[before]
+            value = buf[offset : offset + read.get(k, len(raw))]
+            if value != raw:
+                decoded = _decode_value(value, vr, True, self.charset)
+            values[keyword] = decoded
+        if read:
+            values["_value_offset"] += shift
+        values["_size"] = size
+        return values
+
+
+# The layout of the last header the fast reader walked (one slot; see _Layout).
+_last_layout: _Layout | None = None
+
+
+@functools.lru_cache(maxsize=64)
+def _transfer_syntax(raw: bytes) -> tuple[UID, bool | None]:
+    """The UID of a TransferSyntaxUID value and whether its data set is explicit VR
+    (None: not one the fast reader parses). Cached: pydicom validates every UID it
+    builds, which costs more than parsing the rest of a header."""
+    ts = UID(raw.decode("latin-1").strip(" \0"))
+    if ts == ImplicitVRLittleEndian:
+        return ts, False
+    if ts.is_transfer_syntax and ts.is_little_endian and not ts.is_deflated:
+        return ts, True
+    return ts, None
+
+
+def _read(fd: int, n: int) -> bytes:
+    """Up to ``n`` bytes from ``fd``: fewer only at the end of the file."""
+    chunks = [os.read(fd, n)]
+    while chunks[-1] and (n := n - len(chunks[-1])) > 0:
+        chunks.append(os.read(fd, n))
+    return b"".join(chunks)
+
+
 def _scan_fast(path: Path) -> dict[str, Any] | str:
     """Parse a file's header in pure Python, stopping at PixelData.
 
@@ -274,81 +441,103 @@ def _scan_fast(path: Path) -> dict[str, Any] | str:
     PixelData, a tag read here stored under another VR than the dictionary's, a
     SeriesDescription in a character set other than ASCII, Latin-1 or UTF-8, and a
     Modality LUT Sequence. pydicom spends most of a small file's read time on
-    objects this reader never needs.
+    objects this reader never needs. A file laid out like the previous one
+    (:class:`_Layout`) is read without walking it.
 
     Returns "not a regular file" for a FIFO, socket or device, which it opens without
     blocking and never reads; an empty file raises :class:`DamagedFileError`.
     """
+    global _last_layout
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(fd, "rb") as fp:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return "not a regular file"
         size = st.st_size
         if size == 0:
             raise DamagedFileError(f"{path}: the file is empty (0 bytes); {_FIX}")
-        buf = fp.read(_FIRST_CHUNK)
-        try:
-            return _parse_header(buf, size)
-        except _NeedMore:
-            if size <= len(buf):
-                raise _Unparsed from None
-            buf += fp.read(_FAST_CHUNK - len(buf))
-        try:
-            return _parse_header(buf, size)
-        except _NeedMore:
-            raise _Unparsed from None
+        layout = _last_layout
+        buf = _read(fd, _FIRST_CHUNK if layout is None else max(_FIRST_CHUNK, layout.required))
+        if layout is not None:
+            values = layout.values(buf, size)
+            if values is not None:
+                return values
+        while True:
+            try:
+                values, _last_layout = _parse_header(buf, size, layout)
+                return values
+            except _NeedMore:
+                if size <= len(buf) or len(buf) >= _FAST_CHUNK:
+                    raise _Unparsed from None
+                buf += _read(fd, _FAST_CHUNK - len(buf))
+    finally:
+        os.close(fd)
 
 
-def _parse_header(buf: bytes, size: int) -> dict[str, Any]:
+def _parse_header(
+    buf: bytes, size: int, previous: _Layout | None = None
+) -> tuple[dict[str, Any], _Layout]:
+    """The values of the tags in :data:`_TAGS` and where PixelData starts, with the
+    layout of ``buf`` (learning from ``previous`` which lengths vary) for the next file."""
     if len(buf) < 144 or buf[128:132] != b"DICM":
         raise _Unparsed
-    unpack_from = struct.unpack_from
+    walk = _Walk()
+    elements, plain, spans = walk.elements, walk.plain, walk.spans
     # File meta: always explicit VR little endian.
-    pos, meta = 132, {}
-    while pos + 8 <= len(buf):
-        group, elem = unpack_from("<HH", buf, pos)
+    pos, end = 132, len(buf)
+    ts_raw = sop_raw = b""
+    while pos + 8 <= end:
+        group, elem, vr, length = _ELEMENT(buf, pos)
         if group != 2:
             break
-        vr = buf[pos + 4 : pos + 6]
         if vr in _LONG_VRS:
-            (length,) = unpack_from("<I", buf, pos + 8)
+            (length,) = _UINT32(buf, pos + 8)
+            elements.append((pos, 12, 8, length))
             pos += 12
         else:
-            (length,) = unpack_from("<H", buf, pos + 6)
+            elements.append((pos, 8, 6, length))
             pos += 8
         if length == 0xFFFFFFFF:
             raise _Unparsed
-        meta[elem] = buf[pos : pos + length].decode("latin-1").strip(" \0")
+        k = len(elements) - 1
+        plain.add(k)
+        if elem == 0x0010:
+            ts_raw = buf[pos : pos + length]
+            spans.append((k, elements[k][1], len(ts_raw)))
+        elif elem == 0x0002:
+            sop_raw = buf[pos : pos + length]
+            spans.append((k, elements[k][1], len(sop_raw)))
         pos += length
-    ts = UID(meta.get(0x0010, ""))
-    if ts == ImplicitVRLittleEndian:
-        explicit = False
-    elif ts.is_transfer_syntax and ts.is_little_endian and not ts.is_deflated:
-        explicit = True
-    else:
-        raise _Unparsed
-    if meta.get(0x0002) == MediaStorageDirectoryStorage:
+    ts, explicit = _transfer_syntax(ts_raw)
+    sop = sop_raw.decode("latin-1").strip(" \0")
+    if explicit is None or sop == MediaStorageDirectoryStorage:
         raise _Unparsed
 
     # pydicom reads the data set in the encoding its first element looks like, whatever
     # the transfer syntax says (its heuristic: bytes 4-5 are a VR in explicit VR).
+    if pos + 6 > end:
+        raise _NeedMore
+    spans.append((len(elements), 0, 6))  # the first element of the data set, next
     looks_explicit = all(0x40 < b < 0x5B for b in buf[pos + 4 : pos + 6])
     if looks_explicit != explicit:
         raise _Unparsed
 
     values: dict[str, Any] = {}
+    fields = walk.fields
     depth = 0  # nesting of undefined-length sequences and items
     last = 0  # the previous top-level tag: they must ascend, else something is off
-    end = len(buf)
     while True:
         if pos + 12 > end:
             raise _NeedMore  # header longer than the chunk, or no PixelData
-        group, elem = unpack_from("<HH", buf, pos)
-        tag = group << 16 | elem
+        if explicit:
+            group, elem, vr, length = _ELEMENT(buf, pos)
+        else:
+            group, elem, length = _IMPLICIT(buf, pos)
         if group == 0xFFFE:  # item, item delimiter, sequence delimiter
-            (length,) = unpack_from("<I", buf, pos + 4)
+            if explicit:
+                (length,) = _UINT32(buf, pos + 4)
+            elements.append((pos, 8, 4, length))
             pos += 8
             if elem == 0xE000:
                 if length != 0xFFFFFFFF:
@@ -357,61 +546,68 @@ def _parse_header(buf: bytes, size: int) -> dict[str, Any]:
                     depth += 1
             elif elem in (0xE00D, 0xE0DD):
                 depth -= 1
-            if depth < 0:
-                raise _Unparsed
+                if depth < 0:
+                    raise _Unparsed
             continue
-        if explicit:
-            vr = buf[pos + 4 : pos + 6]
-            if vr in _LONG_VRS:
-                (length,) = unpack_from("<I", buf, pos + 8)
-                header = 12
-            elif vr in _SHORT_VRS:
-                (length,) = unpack_from("<H", buf, pos + 6)
-                header = 8
-            else:
-                raise _Unparsed
-            # Undefined length is left to pydicom except for SQ and the top-level
-            # PixelData: UN then holds implicit VR data, OB an encapsulated icon.
-            if length == 0xFFFFFFFF and vr != b"SQ" and (depth or tag != _PIXEL_DATA):
-                raise _Unparsed
-        else:
-            (length,) = unpack_from("<I", buf, pos + 4)
+        tag = group << 16 | elem
+        if not explicit:
+            elements.append((pos, 8, 4, length))
             header = 8
+        elif vr in _LONG_VRS:
+            (length,) = _UINT32(buf, pos + 8)
+            elements.append((pos, 12, 8, length))
+            header = 12
+        elif vr in _SHORT_VRS:
+            elements.append((pos, 8, 6, length))
+            header = 8
+        else:
+            raise _Unparsed
+        # Undefined length is left to pydicom except for SQ and the top-level
+        # PixelData: UN then holds implicit VR data, OB an encapsulated icon.
+        if explicit and length == 0xFFFFFFFF and vr != b"SQ" and (depth or tag != _PIXEL_DATA):
+            raise _Unparsed
         if depth == 0:
             if tag <= last or tag == _MODALITY_LUT_SEQUENCE:
                 raise _Unparsed
             last = tag
-        if depth == 0 and tag >= _PIXEL_DATA:
-            if tag != _PIXEL_DATA:
-                raise _Unparsed
-            values["_value_offset"] = pos + header
-            values["_value_length"] = -1 if length == 0xFFFFFFFF else length
-            break
+            if tag >= _PIXEL_DATA:
+                if tag != _PIXEL_DATA:
+                    raise _Unparsed
+                walk.pixel = len(elements) - 1
+                values["_value_offset"] = pos + header
+                values["_value_length"] = -1 if length == 0xFFFFFFFF else length
+                break
         pos += header
         if length == 0xFFFFFFFF:  # an undefined-length sequence starts
             depth += 1
             continue
-        if depth == 0 and tag in _TAGS:
-            if pos + length > end:
-                raise _NeedMore
-            keyword, tag_vr = _TAGS[tag]
-            if explicit and vr not in (tag_vr.encode(), b"UN"):
-                raise _Unparsed  # pydicom decodes a value by the VR in the file
-            charset = values.get("SpecificCharacterSet", [""])
-            if keyword == "SeriesDescription" and any(c not in _PLAIN_CHARSETS for c in charset):
-                raise _Unparsed
-            values[keyword] = _decode_value(
-                bytes(buf[pos : pos + length]), tag_vr, True, (charset or [""])[0]
-            )
+        if depth == 0:
+            k = len(elements) - 1
+            plain.add(k)
+            if tag in _TAGS:
+                if pos + length > end:
+                    raise _NeedMore
+                keyword, tag_vr = _TAGS[tag]
+                if explicit and vr != tag_vr.encode() and vr != b"UN":
+                    raise _Unparsed  # pydicom decodes a value by the VR in the file
+                fields.append((keyword, tag_vr, k))
+                if keyword == "SpecificCharacterSet":
+                    spans.append((k, header, length))  # it decides how text is decoded
         pos += length
-    values.update(
-        _ts=ts,
-        _implicit=not explicit,
-        _little=True,
-        _size=size,
-        _sop=meta.get(0x0002, ""),
-    )
-    return values
+    charset = ""  # SpecificCharacterSet comes first: tags ascend
+    for keyword, tag_vr, k in fields:
+        offset = elements[k][0] + elements[k][1]
+        values[keyword] = _decode_value(
+            buf[offset : offset + elements[k][3]], tag_vr, True, charset
+        )
+        if keyword == "SpecificCharacterSet":
+            charset = (values[keyword] or [""])[0]
+    if "SeriesDescription" in values and any(
+        c not in _PLAIN_CHARSETS for c in values.get("SpecificCharacterSet", [""])
+    ):
+        raise _Unparsed
+    values.update(_ts=ts, _implicit=not explicit, _little=True, _size=size, _sop=sop)
+    return values, _Layout(buf, walk, values, charset, previous)
 
 
 def _scan_pydicom(path: Path) -> dict[str, Any] | str:
@@ -571,7 +767,7 @@ def _floats(values: dict[str, Any], keyword: str, n: int, path: Path) -> tuple[f
         out = tuple(float(x) for x in v) if isinstance(v, list) else ()
     except ValueError:
         out = ()
-    if len(out) != n or not all(np.isfinite(out)):
+    if len(out) != n or not all(map(math.isfinite, out)):
         raise _damaged(path, keyword, v, f"is not {n} finite decimal numbers (DS)")
     return out
 
@@ -593,7 +789,7 @@ def _first_float(
         out = float(v[0])
     except ValueError:
         out = float("nan")
-    if np.isfinite(out):
+    if math.isfinite(out):
         return out
     if notes is None:
         raise _damaged(path, keyword, v, "is not a finite decimal number (DS)")

@@ -22,6 +22,7 @@ longer campaign and prints the outcomes by class.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import faulthandler
 import os
 import shutil
@@ -201,3 +202,61 @@ def test_a_damaged_file_in_a_series_is_skipped_or_refused(tmp_path, sample_root)
         else:
             messages = [str(w.message) for w in caught]
             assert len(vol) == len(files), (victim.name, vol.notes, messages)
+
+
+def _header_outcome(path: Path, fresh: bool) -> object:
+    """read_header of one file as comparable values, or its error; ``fresh`` walks
+    the header without the previous file's layout."""
+    from eda_helpers import _header
+
+    if fresh:
+        _header._last_layout = None
+    try:
+        found = _header.read_header(path)
+    except SeriesError as exc:
+        return type(exc).__name__, str(exc)
+    if isinstance(found, str):
+        return found
+    return [dataclasses.astuple(h) for h in found]
+
+
+def test_reading_through_the_previous_layout_equals_a_fresh_walk(tmp_path, sample_root):
+    """The fast reader skips the walk of a header laid out like the previous one; it
+    must give what walking it gives, for sound series and for damaged copies read
+    right after their sound original (the layout then almost matches)."""
+    from eda_helpers import _header
+
+    walked = 0
+    original = _header._parse_header
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal walked
+        walked += 1
+        return original(*args, **kwargs)
+
+    series = sorted((sample_root / "train_images").glob("*/*"))
+    files = [f for s in series[:6] for f in sorted(s.iterdir(), key=lambda p: int(p.stem))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _header._last_layout = None
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_header, "_parse_header", counting)
+            through = [_header_outcome(f, fresh=False) for f in files]
+        assert through == [_header_outcome(f, fresh=True) for f in files]
+        assert walked < len(files) // 4, f"{walked} of {len(files)} headers walked"
+
+        seeds = _seeds(sample_root, tmp_path)
+        rng = np.random.default_rng(SEED + 2)
+        for i in range(max(N_MUTANTS, 300)):
+            name, data = seeds[i % len(seeds)]
+            original_file, mutant = tmp_path / f"o{i}_{name}", tmp_path / f"m{i}_{name}"
+            original_file.write_bytes(data)
+            kind, damaged = mutate(data, rng)
+            mutant.write_bytes(damaged)
+            _header._last_layout = None
+            _header_outcome(original_file, fresh=False)  # its layout is the one tried
+            assert _header_outcome(mutant, fresh=False) == _header_outcome(mutant, fresh=True), (
+                f"{mutant.name} ({kind})"
+            )
+            original_file.unlink()
+            mutant.unlink()
