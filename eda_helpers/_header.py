@@ -251,7 +251,9 @@ def _decode_value(raw: bytes, vr: str, little: bool, charset: str = "") -> int |
         return struct.unpack("<H" if little else ">H", raw[:2])[0]
     encoding = "utf-8" if charset.strip() == "ISO_IR 192" else "latin-1"
     text = raw.decode(encoding, errors="replace").strip(" \0")
-    return [t.strip(" \0") for t in text.split("\\")] if text else []
+    if "\\" not in text:
+        return [text] if text else []
+    return [t.strip(" \0") for t in text.split("\\")]
 
 
 def _norm_value(value: Any) -> int | list[str]:
@@ -430,7 +432,7 @@ def _read(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _scan_fast(path: Path) -> dict[str, Any] | str:
+def _scan_fast(path: Path, fragments: bool = False) -> dict[str, Any] | str:
     """Parse a file's header in pure Python, stopping at PixelData.
 
     Handles the common case (DICM preamble, little-endian explicit or implicit VR, a
@@ -443,6 +445,9 @@ def _scan_fast(path: Path) -> dict[str, Any] | str:
     Modality LUT Sequence. pydicom spends most of a small file's read time on
     objects this reader never needs. A file laid out like the previous one
     (:class:`_Layout`) is read without walking it.
+
+    With ``fragments``, encapsulated pixel data is followed to its end while the file
+    is open (``"_fragments"``: the problem found, or None).
 
     Returns "not a regular file" for a FIFO, socket or device, which it opens without
     blocking and never reads; an empty file raises :class:`DamagedFileError`.
@@ -459,18 +464,17 @@ def _scan_fast(path: Path) -> dict[str, Any] | str:
             raise DamagedFileError(f"{path}: the file is empty (0 bytes); {_FIX}")
         layout = _last_layout
         buf = _read(fd, _FIRST_CHUNK if layout is None else max(_FIRST_CHUNK, layout.required))
-        if layout is not None:
-            values = layout.values(buf, size)
-            if values is not None:
-                return values
-        while True:
+        values = None if layout is None else layout.values(buf, size)
+        while values is None:
             try:
                 values, _last_layout = _parse_header(buf, size, layout)
-                return values
             except _NeedMore:
                 if size <= len(buf) or len(buf) >= _FAST_CHUNK:
                     raise _Unparsed from None
                 buf += _read(fd, _FAST_CHUNK - len(buf))
+        if fragments and values["_value_length"] < 0:
+            values["_fragments"] = _fragments_problem(fd, values["_value_offset"], size)
+        return values
     finally:
         os.close(fd)
 
@@ -821,15 +825,17 @@ def _text(values: dict[str, Any], keyword: str) -> str:
     return "\\".join(v) if isinstance(v, list) else ""
 
 
-def read_header(path: Path) -> list[SliceHeader] | str:
+def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | str:
     """The slices of one file (one, or one per frame or mosaic tile), or why it is skipped.
 
     Returns a reason string for files that hold no image ("not DICOM", "no pixel
-    data", "DICOMDIR", "not a regular file"). Raises :class:`DamagedFileError` for a
-    damaged file, :class:`SeriesError` for one that is sound but unsupported.
+    data", "DICOMDIR", "not a regular file") and, with ``fragments``, for encapsulated
+    pixel data cut short or damaged (:func:`encapsulated_problem`, checked while the
+    file is open). Raises :class:`DamagedFileError` for a damaged file,
+    :class:`SeriesError` for one that is sound but unsupported.
     """
     try:
-        values = _scan_fast(path)
+        values = _scan_fast(path, fragments)
     except (_Unparsed, struct.error, UnicodeDecodeError):
         values = _scan_pydicom(path)
     if isinstance(values, str):
@@ -842,6 +848,10 @@ def read_header(path: Path) -> list[SliceHeader] | str:
         raise DamagedFileError(
             f"{path}: unreadable header ({type(exc).__name__}: {exc}); {_FIX}"
         ) from exc
+    if fragments:
+        problem = values["_fragments"] if "_fragments" in values else encapsulated_problem(header)
+        if problem is not None:
+            return problem
     frames = _integer(values, "NumberOfFrames", path, 1) or 1
     image_type = values.get("ImageType") or []
     if frames > 1 or values["_sop"] in _ENHANCED_SOP_CLASSES:
@@ -1001,22 +1011,29 @@ def encapsulated_problem(h: SliceHeader) -> str | None:
     """Why the encapsulated pixel data of ``h`` is cut short or damaged, else None."""
     if h.value_offset is None or h.value_length >= 0:
         return None
-    with open(h.path, "rb") as fp:
-        size = os.fstat(fp.fileno()).st_size
-        pos = h.value_offset
-        while True:  # items of the encapsulated data: offset table, fragments, delimiter
-            fp.seek(pos)
-            head = fp.read(8)
-            if len(head) < 8:
-                return f"truncated pixel data: the file ends at byte {size}, inside it"
-            group, elem, length = struct.unpack("<HHI", head)
-            if (group, elem) == (0xFFFE, 0xE0DD):
-                return None
-            if (group, elem) != (0xFFFE, 0xE000):
-                return (
-                    f"damaged pixel data: ({group:04X},{elem:04X}) at byte {pos} where an "
-                    f"item or the sequence delimiter should be"
-                )
-            pos += 8 + length
-            if pos > size:
-                return f"truncated pixel data: a fragment runs past the end ({size} bytes)"
+    fd = os.open(h.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        return _fragments_problem(fd, h.value_offset, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+def _fragments_problem(fd: int, pos: int, size: int) -> str | None:
+    """Follow the items of encapsulated pixel data from ``pos`` (the offset table, the
+    fragments, the delimiter), a few bytes read per item: why they are cut short or
+    damaged, else None."""
+    while True:
+        head = os.pread(fd, 8, pos)
+        if len(head) < 8:
+            return f"truncated pixel data: the file ends at byte {size}, inside it"
+        group, elem, length = _IMPLICIT(head, 0)
+        if (group, elem) == (0xFFFE, 0xE0DD):
+            return None
+        if (group, elem) != (0xFFFE, 0xE000):
+            return (
+                f"damaged pixel data: ({group:04X},{elem:04X}) at byte {pos} where an "
+                f"item or the sequence delimiter should be"
+            )
+        pos += 8 + length
+        if pos > size:
+            return f"truncated pixel data: a fragment runs past the end ({size} bytes)"

@@ -68,7 +68,6 @@ from ._header import (
     DamagedFileError,
     SeriesError,
     SliceHeader,
-    encapsulated_problem,
     read_header,
 )
 from .volume import Volume
@@ -366,8 +365,8 @@ def read_headers(
     for f in _checks.paths("files", files):
         found: list[SliceHeader] | str = []
         try:
-            found = read_header(f)
-            reason = found if isinstance(found, str) else encapsulated_problem(found[0])
+            found = read_header(f, fragments=True)
+            reason = found if isinstance(found, str) else None
         except Exception as exc:  # a survey reports a bad file, it never stops on one
             text = " ".join(str(exc).split())
             if isinstance(exc, SeriesError):
