@@ -199,7 +199,7 @@ def paths(name: str, value: object) -> list[Path]:
     for i, p in enumerate(value):
         if not isinstance(p, str | os.PathLike):
             raise TypeError(f"{name}: expected paths (str or os.PathLike), item {i} is {_got(p)}")
-        out.append(Path(os.fspath(p)))
+        out.append(p if isinstance(p, Path) else Path(os.fspath(p)))
     return out
 
 

@@ -768,7 +768,7 @@ def _floats(values: dict[str, Any], keyword: str, n: int, path: Path) -> tuple[f
     if v is None or v == []:
         return None
     try:
-        out = tuple(float(x) for x in v) if isinstance(v, list) else ()
+        out = tuple(map(float, v)) if isinstance(v, list) else ()
     except ValueError:
         out = ()
     if len(out) != n or not all(map(math.isfinite, out)):
@@ -1001,7 +1001,7 @@ def _make_header(path: Path, values: dict[str, Any]) -> SliceHeader:
         little_endian=values["_little"],
         value_offset=value_offset,
         value_length=value_length,
-        split_tags={k: _text(values, k) for k in SPLIT_TAGS if _text(values, k)},
+        split_tags={k: t for k in SPLIT_TAGS if (t := _text(values, k))},
         frames=frames,
         notes=tuple(notes),
     )
