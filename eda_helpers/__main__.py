@@ -2,8 +2,9 @@
 
 Commands
 --------
-sample DIR [--studies N] [--seed S] [--overwrite] [--progress]
-    Write the built-in synthetic sample dataset into DIR in the competition's layout.
+sample DIR [--studies N] [--seed S] [--clean-labels] [--overwrite] [--progress]
+    Write the built-in synthetic sample dataset into DIR in the competition's layout;
+    ``--clean-labels`` leaves out the planted label errors (``label_errors=False``).
 """
 
 from __future__ import annotations
@@ -37,13 +38,18 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             args.dir,
             n_studies=args.studies,
             seed=args.seed,
+            label_errors=not args.clean_labels,
             overwrite=args.overwrite,
             progress=args.progress,
         )
     except OSError as exc:  # the arguments are checked by the parser: DIR is the problem
         print(f"eda_helpers sample: error: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {args.studies} sample studies (seed {args.seed}) to {root}")
+    errors = "without" if args.clean_labels else "with"
+    print(
+        f"wrote {args.studies} sample studies (seed {args.seed}, {errors} the planted label "
+        f"errors) to {root}"
+    )
     return 0
 
 
@@ -67,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sample.add_argument(
         "--seed", type=_int_at_least(0), default=0, metavar="S", help="random seed (default 0)"
+    )
+    sample.add_argument(
+        "--clean-labels",
+        action="store_true",
+        help="leave out the planted label errors that rsna.check_labels finds",
     )
     sample.add_argument("--overwrite", action="store_true", help="replace a dataset already in DIR")
     sample.add_argument("--progress", action="store_true", help="show a progress bar")

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import subprocess
 import sys
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -613,12 +614,26 @@ def test_a_read_only_root_is_named_not_the_work_folder(tmp_path, monkeypatch):
 def test_cli_writes_a_dataset(tmp_path, capsys):
     root = tmp_path / "missing" / "data"  # created with its parents
     assert main(["sample", str(root), "--studies", "1", "--seed", "3"]) == 0
-    assert "wrote 1 sample studies (seed 3)" in capsys.readouterr().out
+    assert "wrote 1 sample studies (seed 3, with the planted" in capsys.readouterr().out
     _, rows = read_csv(root / "train.csv")
     assert len(rows) == 1
     # Written again over it: refused with the fix in the message, unless --overwrite.
     assert main(["sample", str(root), "--studies", "1"]) == 1
     assert "--overwrite on the command line" in capsys.readouterr().err
+
+
+def test_cli_clean_labels_writes_the_dataset_without_planted_errors(tmp_path, capsys):
+    from eda_helpers import rsna
+
+    planted, clean = tmp_path / "planted", tmp_path / "clean"
+    assert main(["sample", str(planted), "--studies", "1"]) == 0
+    assert "with the planted label errors" in capsys.readouterr().out
+    assert main(["sample", str(clean), "--studies", "1", "--clean-labels"]) == 0
+    assert "without the planted label errors" in capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the planted errors warn as they are found
+        assert len(rsna.check_labels(planted, progress=False)) > 0
+    assert rsna.check_labels(clean, progress=False).empty
 
 
 def test_cli_reports_a_folder_it_cannot_make(tmp_path, capsys):
