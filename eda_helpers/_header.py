@@ -381,7 +381,7 @@ class _Layout:
             p += shift
             if p + header > end:
                 return None
-            (n,) = _UINT16(buf, p + at) if header == 8 else _UINT32(buf, p + at)
+            (n,) = _UINT16(buf, p + at) if at == 6 else _UINT32(buf, p + at)  # short VRs
             if n == 0xFFFFFFFF:
                 return None
             read[k] = n

@@ -220,6 +220,30 @@ def _header_outcome(path: Path, fresh: bool) -> object:
     return [dataclasses.astuple(h) for h in found]
 
 
+def _series_in_both_encodings(folder: Path) -> list[Path]:
+    """Files of one series written in implicit and in explicit VR, whose values change
+    length from file to file (position, instance number, window)."""
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+    from test_io import make_mr
+
+    rng = np.random.default_rng(SEED)
+    files = []
+    for syntax in (ImplicitVRLittleEndian, ExplicitVRLittleEndian):
+        for k in range(12):
+            files.append(
+                make_mr(
+                    folder / f"{syntax.name[:8]}_{k}.dcm",
+                    rng.integers(0, 4096, (6, 5), dtype=np.uint16),
+                    instance=1 + 5 * k,
+                    position=(-12.5, 3.25 * k, round(float(rng.normal(0, 40)), int(k % 5))),
+                    transfer_syntax=syntax,
+                    WindowCenter=str(10**k),
+                    WindowWidth="400",
+                )
+            )
+    return files
+
+
 def test_reading_through_the_previous_layout_equals_a_fresh_walk(tmp_path, sample_root):
     """The fast reader skips the walk of a header laid out like the previous one; it
     must give what walking it gives, for sound series and for damaged copies read
@@ -236,6 +260,7 @@ def test_reading_through_the_previous_layout_equals_a_fresh_walk(tmp_path, sampl
 
     series = sorted((sample_root / "train_images").glob("*/*"))
     files = [f for s in series[:6] for f in sorted(s.iterdir(), key=lambda p: int(p.stem))]
+    files += _series_in_both_encodings(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _header._last_layout = None
