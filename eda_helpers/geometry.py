@@ -27,6 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "COSINE_ATOL",
+    "LINE_ATOL",
     "ORIENTATION_ATOL",
     "POSITION_ATOL",
     "STEP_RTOL",
@@ -37,7 +39,9 @@ __all__ = [
     "image_corners",
     "index_to_patient",
     "irregular_steps",
+    "line_groups",
     "mean_step",
+    "orientation_problem",
     "patient_to_index",
     "patient_to_pixel",
     "pixel_to_patient",
@@ -65,6 +69,12 @@ ORIENTATION_ATOL = 1e-3
 """Largest difference of direction cosines between slices of one stack."""
 STEP_RTOL = 0.1
 """Relative departure from the median slice step that makes a step irregular."""
+COSINE_ATOL = 1e-3
+"""Largest departure of ImageOrientationPatient's cosines from unit length and from
+orthogonal (rounding to 6 digits stays far below it)."""
+LINE_ATOL = 0.05
+"""Distance (mm) a slice may lie off the line of its stack: the line through the
+stack's first and last slice along the normal."""
 
 
 def _cosines(orientation: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -1108,3 +1118,90 @@ def clip_to_image(segment: ArrayLike, shape: tuple[int, int]) -> NDArray[np.floa
         if t0 > t1:
             return None
     return np.array([start + t0 * delta, start + t1 * delta])
+
+
+def orientation_problem(orientation: ArrayLike) -> str | None:
+    """Why ImageOrientationPatient is not two orthogonal unit vectors, else None.
+
+    Cosines off by more than :data:`COSINE_ATOL` place the pixels of a slice nowhere
+    in particular: a damaged tag, not a rounding.
+
+    Examples
+    --------
+    >>> orientation_problem([1, 0, 0, 0, 0.999999, 0.001414])  # rounded: fine
+    >>> orientation_problem([1, 0, 0, 0, 1.02, 0])
+    'is not two orthogonal unit vectors (lengths 1 and 1.02, dot product 0)'
+    """
+    row, col = _cosines(orientation)
+    a, b = row.tolist(), col.tolist()
+    lengths = (math.sqrt(sum(x * x for x in a)), math.sqrt(sum(x * x for x in b)))
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    if max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot)) <= COSINE_ATOL:
+        return None  # NaN compares False: a problem too
+    return (
+        f"is not two orthogonal unit vectors (lengths {lengths[0]:.4g} and "
+        f"{lengths[1]:.4g}, dot product {dot:.4g})"
+    )
+
+
+def line_groups(positions: ArrayLike, orientation: ArrayLike) -> list[list[int]]:
+    """The slices of one orientation grouped into stacks whose positions lie on a line.
+
+    The slices of a stack lie on one line (along the normal, or oblique for a tilted
+    acquisition): every position within :data:`LINE_ATOL` of the line through the
+    first and last slice along the normal. When they do not, two parallel stacks share
+    the orientation (shifted within their plane), or a slice is out of place: the
+    slices are grouped by their position within the image plane instead, each group
+    on a line along the normal.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n, 3)
+        ImagePositionPatient of each slice (mm).
+    orientation : array_like, shape (6,)
+        Their common ImageOrientationPatient.
+
+    Returns
+    -------
+    list of list of int
+        Indices into ``positions``, each list in increasing order, the lists in the
+        order of their first index; one list holding every index when the slices are
+        on one line.
+
+    Examples
+    --------
+    >>> line_groups([(0, 0, 0), (0, 0, 4), (0, 0.01, 8)], [1, 0, 0, 0, 1, 0])
+    [[0, 1, 2]]
+    >>> line_groups([(0, 0, 0), (30, 0, 4), (0, 0, 8), (30, 0, 12)], [1, 0, 0, 0, 1, 0])
+    [[0, 2], [1, 3]]
+    """
+    pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    if len(pos) < 3:
+        return [list(range(len(pos)))]
+    offsets = slice_offsets(pos, orientation)
+    first, last = pos[np.argmin(offsets)], pos[np.argmax(offsets)]
+    axis = last - first
+    length = float(np.linalg.norm(axis))
+    rel = pos - first
+    if length > POSITION_ATOL:
+        axis /= length
+        off = np.linalg.norm(rel - np.outer(rel @ axis, axis), axis=1)
+    else:  # every slice at one position along the normal
+        off = np.linalg.norm(rel, axis=1)
+    if not off.max() > LINE_ATOL:
+        return [list(range(len(pos)))]
+    # By position in the plane, half the tolerance each side of a group's first slice,
+    # so that every group is on its own line within LINE_ATOL.
+    row, col = _cosines(orientation)
+    plane = np.c_[pos @ row, pos @ col]
+    groups: list[list[int]] = []
+    anchors: list[NDArray[np.float64]] = []
+    for i, p in enumerate(plane):
+        for g, anchor in zip(groups, anchors, strict=True):
+            if float(np.hypot(*(p - anchor))) <= LINE_ATOL / 2:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+            anchors.append(p)
+    return groups

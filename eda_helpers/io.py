@@ -419,7 +419,7 @@ def _read(
         headers: list[SliceHeader] = []
         skipped: list[str] = []
         damaged: list[tuple[Path, str]] = []
-        planes: dict[tuple[float, ...], bool] = {}  # a series shares a few orientations
+        planes: dict[tuple[float, ...], str | None] = {}  # a series shares a few
         for f in files:
             try:
                 found = read_header(f)
@@ -434,9 +434,9 @@ def _read(
             else:
                 for h in found:
                     if h.orientation is not None and h.orientation not in planes:
-                        planes[h.orientation] = _defines_plane(h.orientation)
-                    if h.orientation is not None and not planes[h.orientation]:
-                        damaged.append((f, _degenerate(h)))
+                        planes[h.orientation] = _orientation_problem(h.orientation)
+                    if h.orientation is not None and planes[h.orientation]:
+                        damaged.append((f, _bad_orientation(h, planes[h.orientation])))
                         break
                 else:
                     headers.extend(found)
@@ -462,8 +462,9 @@ def _read(
         if one_stack and len(stacks) > 1:
             raise SeriesError(
                 f"{where}: series {series[0].series_uid} {series[0].description!r} holds "
-                f"{len(stacks)} stacks with different orientation, slice size or pixel "
-                f"spacing ({_describe_stacks(stacks)}); read_series returns one stack: "
+                f"{len(stacks)} stacks with different orientation, slice size, pixel "
+                f"spacing or line of positions ({_describe_stacks(stacks)}); read_series "
+                f"returns one stack: "
                 f"use read_stacks() to get all of them as a list"
             )
 
@@ -535,11 +536,18 @@ def _defines_plane(orientation: tuple[float, ...]) -> bool:
     return True
 
 
-def _degenerate(h: SliceHeader) -> str:
+def _orientation_problem(orientation: tuple[float, ...]) -> str | None:
+    """Why a slice's ImageOrientationPatient places its pixels nowhere, else None."""
+    if not _defines_plane(orientation):
+        return "defines no plane (its row and column cosines are zero or parallel)"
+    return geometry.orientation_problem(orientation)
+
+
+def _bad_orientation(h: SliceHeader, problem: str) -> str:
     shown = "\\".join(f"{v:g}" for v in h.orientation or ())
     return (
-        f"ImageOrientationPatient {shown!r} defines no plane (its row and column cosines "
-        f"are zero or parallel); the file is damaged: copy it again or leave it out"
+        f"ImageOrientationPatient {shown!r} {problem}; the file is damaged: copy it again "
+        f"or leave it out"
     )
 
 
@@ -668,6 +676,18 @@ def _has_duplicates(stack: list[SliceHeader]) -> bool:
     return bool(geometry.duplicate_runs(np.sort(_offsets(stack))))
 
 
+def _on_lines(stack: list[SliceHeader]) -> list[list[SliceHeader]]:
+    """A stack split where its slices do not lie on one line (geometry.line_groups):
+    parallel stacks shifted within their plane, or a slice out of place."""
+    if len(stack) < 3 or any(h.position is None for h in stack):
+        return [stack]
+    orientation = stack[0].orientation
+    if orientation is None or not _defines_plane(orientation):
+        return [stack]
+    groups = geometry.line_groups([h.position for h in stack], orientation)
+    return [stack] if len(groups) == 1 else [[stack[i] for i in g] for g in groups]
+
+
 def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
     """Stacks of one series, in the order of their lowest InstanceNumber."""
     groups: list[list[SliceHeader]] = []
@@ -692,7 +712,7 @@ def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
                 if len(values) > 1 and not any(map(_has_duplicates, values.values())):
                     parts = list(values.values())
                     break
-        stacks.extend(parts)
+        stacks.extend(q for p in parts for q in _on_lines(p))
 
     def key(stack: list[SliceHeader]) -> tuple[int, str]:
         inst = [h.instance for h in stack if h.instance is not None]

@@ -382,8 +382,8 @@ def test_multi_stack_axial_series(tmp_path, rng):
         )  # fmt: skip
     with pytest.raises(
         SeriesError,
-        match=r"holds 3 stacks with different orientation, slice size or pixel spacing "
-        r"\(5 slices of 8x6, instances 1-5; 5 slices of 8x6, instances 6-10; .*"
+        match=r"holds 3 stacks with different orientation, slice size, pixel spacing or line of "
+        r"positions \(5 slices of 8x6, instances 1-5; 5 slices of 8x6, instances 6-10; .*"
         r"use read_stacks\(\)",
     ):
         read_series(tmp_path)
@@ -396,6 +396,45 @@ def test_multi_stack_axial_series(tmp_path, rng):
     for vol, angle in zip(stacks, angles, strict=True):
         np.testing.assert_allclose(vol.orientation, tilted(angle))
         assert vol.spacing[0] == pytest.approx(4.0, rel=1e-4)  # cosines rounded to 1e-6
+
+
+def test_slices_off_the_line_of_their_stack_are_stacks_of_their_own(tmp_path, rng):
+    """Same orientation, positions not on one line: two parallel stacks shifted within
+    their plane, or one slice out of place. One affine cannot place them all."""
+    parallel = tmp_path / "parallel"
+    write_stack(parallel, rng, [0, 4, 8], origin=(-10.0, -20.0, 0.0))
+    write_stack(parallel, rng, [2, 6, 10], origin=(25.0, -20.0, 0.0), instances=[4, 5, 6])
+    stacks = read_stacks(parallel)
+    assert [v.instance_numbers for v in stacks] == [(1, 2, 3), (4, 5, 6)]
+    for v, x in zip(stacks, (-10.0, 25.0), strict=True):
+        np.testing.assert_allclose(v.world([[2, 0, 0]])[0], [x, -20.0, 8.0 if x < 0 else 10.0])
+    with pytest.raises(SeriesError, match=r"holds 2 stacks .* line of positions \(3 slices"):
+        read_series(parallel)
+
+    shifted = tmp_path / "shifted"
+    write_stack(shifted, rng, [0, 3, 6, 9, 12])
+    make_mr(
+        shifted / "3.dcm",  # slice 3 moved 0.3 mm within its plane
+        rng.integers(0, 4096, (8, 6), dtype=np.uint16),
+        instance=3,
+        position=(-9.7, -20.0, 6.0),
+    )
+    with pytest.warns(UserWarning, match=r"6 mm between instance 2 and instance 4"):
+        stacks = read_stacks(shifted)  # the gap it leaves in the others is said
+    assert [v.instance_numbers for v in stacks] == [(1, 2, 4, 5), (3,)]
+    np.testing.assert_allclose(stacks[1].positions, [[-9.7, -20.0, 6.0]])
+
+    # A tilted acquisition: positions on an oblique line, one stack.
+    tilt = tmp_path / "tilt"
+    for k in range(5):
+        make_mr(
+            tilt / f"{k}.dcm",
+            rng.integers(0, 4096, (8, 6), dtype=np.uint16),
+            instance=k + 1,
+            position=(-10.0, -20.0 + 1.5 * k, 3.0 * k),
+        )
+    vol = read_series(tilt)
+    np.testing.assert_allclose(vol.world([[4, 0, 0]])[0], [-10.0, -14.0, 12.0])
 
 
 def test_mixed_slice_sizes_are_separate_stacks(tmp_path, rng):

@@ -155,6 +155,34 @@ def test_degenerate_orientation_names_the_file(tmp_path, rng, iop):
     assert sum(map(len, stacks)) + len(bad) == 4 and sum(map(len, stacks)) == 4
 
 
+@pytest.mark.parametrize(
+    ("iop", "shown"),
+    [
+        ((1.0, 0.0, 0.0, 0.1, 1.0, 0.0), r"lengths 1 and 1\.005, dot product 0\.1"),
+        ((1.0, 0.0, 0.0, 0.0, 1.02, 0.0), r"lengths 1 and 1\.02, dot product 0\)"),
+    ],
+    ids=["not orthogonal", "not unit"],
+)
+def test_orientation_that_is_not_orthonormal_names_the_file(tmp_path, rng, iop, shown):
+    """Cosines a rounding cannot explain place the pixels nowhere: the file is damaged
+    (the Volume's own geometry check is never reached)."""
+    files = _series(tmp_path / "bad", rng, 3, orientation=iop)
+    rule = r"ImageOrientationPatient .* is not two orthogonal unit vectors \(" + shown
+    with pytest.raises(SeriesError, match=r"bad/1\.dcm: " + rule):
+        read_series(files[0].parent)
+    # One such file among sound ones is left out with a warning naming it.
+    sound = _series(tmp_path / "mixed", rng, 4)
+    files[0].replace(sound[0].parent / "9.dcm")
+    with pytest.warns(UserWarning, match=r"9\.dcm .*" + rule):
+        vol = read_series(sound[0].parent)
+    assert len(vol) == 4
+    # Rounded to 6 digits, as scanners write them: sound.
+    rounded = (0.999237, 0.031038, 0.023716, -0.027692, 0.991089, -0.130293)
+    assert (
+        len(read_series(_series(tmp_path / "rounded", rng, 3, orientation=rounded)[0].parent)) == 3
+    )
+
+
 # --------------------------------------------------------------------------- 4: memory
 
 
