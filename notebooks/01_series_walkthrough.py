@@ -148,9 +148,12 @@ except eh.SeriesError as err:
     print(err)
 
 # %% [markdown]
-# `read_stacks` returns one Volume per stack, each in its own geometric order. The angle
-# between the stacks' normals shows the tilt, and the jump between stacks is much larger
-# than the slice spacing inside one:
+# `read_stacks` returns one Volume per stack, each in its own geometric order. A stack is
+# what one affine can place: slices of one orientation, slice size and pixel spacing whose
+# positions lie on one line. Two parallel blocks shifted within their plane, or one slice
+# moved out of place, become stacks of their own instead of being placed wrongly. The
+# angle between the stacks' normals shows the tilt, and the jump between stacks is much
+# larger than the slice spacing inside one:
 
 # %%
 stacks = eh.read_stacks(axial)
