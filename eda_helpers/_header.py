@@ -304,24 +304,22 @@ class _Layout:
     places equal this one's, once the lengths of the elements seen to vary are read
     and the positions after each shifted by the difference, is walked exactly as this
     one was: its values are read from those positions without walking it. Anything
-    else is walked as usual. ``benchmarks/bench_read_series.py`` and
-    ``benchmarks/bench_study.py`` measure the gain.
+    else is walked as usual. ``benchmarks/bench_headers.py`` measures the gain.
     """
 
     __slots__ = (
         "base",
         "charset",
-        "decoded",
         "expected",
         "fields",
         "index",
         "keys",
         "lengths",
-        "raw",
         "required",
+        "seen",
         "segment",
         "variable",
-        "walk",
+        "varying",
     )
 
     def __init__(
@@ -333,7 +331,6 @@ class _Layout:
         previous: _Layout | None,
     ) -> None:
         elements = walk.elements
-        self.walk = walk
         self.keys = [buf[p : p + at] for p, _, at, _ in elements]
         self.lengths = [n for _, _, _, n in elements]
         fixed = {k for k, _, _ in walk.spans}
@@ -364,8 +361,13 @@ class _Layout:
             (keyword, vr, k, elements[k][0] + elements[k][1], at_element[k])
             for keyword, vr, k in walk.fields
         ]
-        self.raw = [buf[o : o + elements[k][3]] for _, _, k, o, _ in self.fields]
-        self.decoded = [values[keyword] for keyword, _, _, _, _ in self.fields]
+        # The last value seen of each field, raw and decoded, as one tuple (replaced
+        # whole, so that a thread never sees the bytes of one file with the value of
+        # another): the files of a series repeat most values.
+        self.seen = [
+            (buf[o : o + elements[k][3]], values[keyword]) for keyword, _, k, o, _ in self.fields
+        ]
+        self.varying = [(k, *elements[k]) for k in sorted(variable)]
         self.base = {k: v for k, v in values.items() if k.startswith("_")}
         self.charset = charset
 
@@ -375,9 +377,7 @@ class _Layout:
         read: dict[int, int] = {}
         shift = 0
         end = len(buf)
-        elements = self.walk.elements
-        for k in sorted(self.variable):
-            p, header, at, length = elements[k]
+        for k, p, header, at, length in self.varying:
             p += shift
             if p + header > end:
                 return None
@@ -393,13 +393,14 @@ class _Layout:
         if np.frombuffer(buf, np.uint8)[index].tobytes() != self.expected:
             return None
         values = dict(self.base)
-        for (keyword, vr, k, offset, before), raw, decoded in zip(
-            self.fields, self.raw, self.decoded, strict=True
-        ):
+        seen, charset = self.seen, self.charset
+        for i, (keyword, vr, k, offset, before) in enumerate(self.fields):
+            raw, decoded = seen[i]
             offset += shifts[before]
             value = buf[offset : offset + read.get(k, len(raw))]
             if value != raw:
-                decoded = _decode_value(value, vr, True, self.charset)
+                decoded = _decode_value(value, vr, True, charset)
+                seen[i] = (value, decoded)
             values[keyword] = decoded
         if read:
             values["_value_offset"] += shift
