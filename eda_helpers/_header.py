@@ -12,6 +12,7 @@ live in :mod:`eda_helpers.io`.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
@@ -321,6 +322,18 @@ class _Layout:
         "variable",
         "varying",
     )
+    base: dict[str, Any]
+    charset: str
+    expected: bytes
+    fields: list[tuple[str, str, int, int, int]]
+    index: np.ndarray
+    keys: list[bytes]
+    lengths: list[int]
+    required: int
+    seen: list[tuple[bytes, Any]]
+    segment: np.ndarray
+    variable: set[int]
+    varying: list[tuple[int, int, int, int, int]]
 
     def __init__(
         self,
@@ -835,6 +848,7 @@ def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | s
     file is open). Raises :class:`DamagedFileError` for a damaged file,
     :class:`SeriesError` for one that is sound but unsupported.
     """
+    global _last_made
     try:
         values = _scan_fast(path, fragments)
     except (_Unparsed, struct.error, UnicodeDecodeError):
@@ -842,7 +856,8 @@ def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | s
     if isinstance(values, str):
         return values
     try:
-        header = _make_header(path, values)
+        header = _header_like_last(path, values) or _make_header(path, values)
+        _last_made = (values, header)
     except SeriesError:
         raise
     except Exception as exc:  # a value no rule above foresaw: still the file's fault
@@ -866,6 +881,44 @@ def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | s
     return [header]
 
 
+# The values and header of the last file made into a SliceHeader by _make_header.
+_last_made: tuple[dict[str, Any], SliceHeader] | None = None
+# What differs between the files of a series: these are checked again file by file.
+_PER_FILE = frozenset(
+    ("InstanceNumber", "ImagePositionPatient", "_fragments", "_size", "_value_offset")
+)
+_MISSING = object()
+
+
+def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
+    """The header of ``values`` made from the last one's, when only the instance number
+    and the position differ (the common case in a series), else None.
+
+    :func:`_make_header` is a function of the values and the path alone, and the path
+    only appears in its notes and errors: with the other values equal and no note, the
+    header is the last one with its path, instance and position replaced (checked as
+    :func:`_make_header` checks them). It costs a third of making it.
+    """
+    last = _last_made
+    if (
+        last is None
+        or last[1].notes
+        or len(values) != len(last[0])
+        or any(v != last[0].get(k, _MISSING) for k, v in values.items() if k not in _PER_FILE)
+    ):
+        return None
+    h = last[1]
+    if _pixel_data_notes(path, values, h.rows, h.cols, h.bits_allocated, h.frames):
+        return None  # the notes name the file: made anew
+    header = copy.copy(h)
+    # Not yet seen by anyone: the frozen record is completed in place.
+    object.__setattr__(header, "path", path)
+    object.__setattr__(header, "value_offset", values["_value_offset"])
+    object.__setattr__(header, "instance", _integer(values, "InstanceNumber", path))
+    object.__setattr__(header, "position", _floats(values, "ImagePositionPatient", 3, path))
+    return header
+
+
 def _dataset(path: Path) -> pydicom.Dataset:
     """The whole header of a file, for the rare layouts that need more than the tags."""
     try:
@@ -874,6 +927,62 @@ def _dataset(path: Path) -> pydicom.Dataset:
         raise DamagedFileError(
             f"{path}: unreadable DICOM header ({type(exc).__name__}: {exc}); {_FIX}"
         ) from exc
+
+
+def _pixel_data_notes(
+    path: Path, values: dict[str, Any], rows: int, cols: int, bits_allocated: int, frames: int
+) -> list[str]:
+    """Check that the pixel data holds what Rows, Columns, BitsAllocated and
+    NumberOfFrames say (the rules that depend on the file's size and where its
+    PixelData starts); the notes on it, or a :class:`DamagedFileError`."""
+    ts: UID = values["_ts"]
+    notes: list[str] = []
+    value_offset, value_length, size = (
+        values["_value_offset"],
+        values["_value_length"],
+        values["_size"],
+    )
+    need = rows * cols * bits_allocated // 8 * frames
+    laid_out = (
+        f"{rows}x{cols} pixels of {bits_allocated} bits"
+        + (f" x {frames} frames" if frames > 1 else "")
+        + f" need {need} bytes"
+    )
+    if value_offset is not None and value_length < 0 and not ts.is_compressed:
+        raise DamagedFileError(
+            f"{path}: its PixelData has undefined length (encapsulated) but its transfer "
+            f"syntax {ts.name} is uncompressed, so the pixels cannot be located; {_FIX}"
+        )
+    if value_offset is not None and value_length >= 0:
+        have = max(0, min(value_length, size - value_offset))
+        if have < need:
+            raise DamagedFileError(
+                f"{path}: the pixel data is truncated: {laid_out} but the file holds {have}; {_FIX}"
+            )
+        if have - need >= need // frames:
+            raise DamagedFileError(
+                f"{path}: PixelData holds {have} bytes, at least one frame more than "
+                f"Rows x Columns x BitsAllocated/8 x NumberOfFrames: {laid_out}; Rows, "
+                f"Columns, BitsAllocated or NumberOfFrames is wrong: {_FIX}"
+            )
+        if have - need > 1:  # one byte pads an odd length to an even one
+            notes.append(f"{path.name}: {have - need} bytes after the pixel data ignored")
+        if value_length > size - value_offset:
+            notes.append(
+                f"{path.name}: PixelData length {value_length} runs past the end of the "
+                f"file, which holds every byte of the pixels"
+            )
+    if value_length < 0 and ts.is_compressed:
+        # Memory is reserved before decoding: refuse sizes the data cannot hold. An RLE
+        # byte pair decodes to at most 128 bytes; other codecs get a generous bound.
+        data = size - (value_offset or 0)
+        bound = 64 * data if ts == RLELossless else max(1024 * data, 1 << 30)
+        if need > bound:
+            raise DamagedFileError(
+                f"{path}: {laid_out}, more than {data} bytes of {ts.name} data can hold "
+                f"(at most {bound}); Rows, Columns or NumberOfFrames is wrong: {_FIX}"
+            )
+    return notes
 
 
 def _make_header(path: Path, values: dict[str, Any]) -> SliceHeader:
@@ -916,52 +1025,7 @@ def _make_header(path: Path, values: dict[str, Any]) -> SliceHeader:
         )
 
     ts: UID = values["_ts"]
-    value_offset, value_length, size = (
-        values["_value_offset"],
-        values["_value_length"],
-        values["_size"],
-    )
-    notes: list[str] = []
-    need = rows * cols * bits_allocated // 8 * frames
-    laid_out = (
-        f"{rows}x{cols} pixels of {bits_allocated} bits"
-        + (f" x {frames} frames" if frames > 1 else "")
-        + f" need {need} bytes"
-    )
-    if value_offset is not None and value_length < 0 and not ts.is_compressed:
-        raise DamagedFileError(
-            f"{path}: its PixelData has undefined length (encapsulated) but its transfer "
-            f"syntax {ts.name} is uncompressed, so the pixels cannot be located; {_FIX}"
-        )
-    if value_offset is not None and value_length >= 0:
-        have = max(0, min(value_length, size - value_offset))
-        if have < need:
-            raise DamagedFileError(
-                f"{path}: the pixel data is truncated: {laid_out} but the file holds {have}; {_FIX}"
-            )
-        if have - need >= need // frames:
-            raise DamagedFileError(
-                f"{path}: PixelData holds {have} bytes, at least one frame more than "
-                f"Rows x Columns x BitsAllocated/8 x NumberOfFrames: {laid_out}; Rows, "
-                f"Columns, BitsAllocated or NumberOfFrames is wrong: {_FIX}"
-            )
-        if have - need > 1:  # one byte pads an odd length to an even one
-            notes.append(f"{path.name}: {have - need} bytes after the pixel data ignored")
-        if value_length > size - value_offset:
-            notes.append(
-                f"{path.name}: PixelData length {value_length} runs past the end of the "
-                f"file, which holds every byte of the pixels"
-            )
-    if value_length < 0 and ts.is_compressed:
-        # Memory is reserved before decoding: refuse sizes the data cannot hold. An RLE
-        # byte pair decodes to at most 128 bytes; other codecs get a generous bound.
-        data = size - (value_offset or 0)
-        bound = 64 * data if ts == RLELossless else max(1024 * data, 1 << 30)
-        if need > bound:
-            raise DamagedFileError(
-                f"{path}: {laid_out}, more than {data} bytes of {ts.name} data can hold "
-                f"(at most {bound}); Rows, Columns or NumberOfFrames is wrong: {_FIX}"
-            )
+    notes = _pixel_data_notes(path, values, rows, cols, bits_allocated, frames)
 
     slope = _first_float(values, "RescaleSlope", path)
     if slope == 0:
@@ -1000,8 +1064,8 @@ def _make_header(path: Path, values: dict[str, Any]) -> SliceHeader:
         window=None if center is None or width is None else (center, width),
         transfer_syntax=ts,
         little_endian=values["_little"],
-        value_offset=value_offset,
-        value_length=value_length,
+        value_offset=values["_value_offset"],
+        value_length=values["_value_length"],
         split_tags={k: t for k in SPLIT_TAGS if (t := _text(values, k))},
         frames=frames,
         notes=tuple(notes),

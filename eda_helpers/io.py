@@ -435,8 +435,9 @@ def _read(
                 for h in found:
                     if h.orientation is not None and h.orientation not in planes:
                         planes[h.orientation] = _orientation_problem(h.orientation)
-                    if h.orientation is not None and planes[h.orientation]:
-                        damaged.append((f, _bad_orientation(h, planes[h.orientation])))
+                    problem = None if h.orientation is None else planes[h.orientation]
+                    if problem is not None:
+                        damaged.append((f, _bad_orientation(h, problem)))
                         break
                 else:
                     headers.extend(found)
@@ -679,12 +680,13 @@ def _has_duplicates(stack: list[SliceHeader]) -> bool:
 def _on_lines(stack: list[SliceHeader]) -> list[list[SliceHeader]]:
     """A stack split where its slices do not lie on one line (geometry.line_groups):
     parallel stacks shifted within their plane, or a slice out of place."""
-    if len(stack) < 3 or any(h.position is None for h in stack):
-        return [stack]
+    positions = [p for h in stack if (p := h.position) is not None]
     orientation = stack[0].orientation
-    if orientation is None or not _defines_plane(orientation):
+    if len(stack) < 3 or len(positions) < len(stack) or orientation is None:
         return [stack]
-    groups = geometry.line_groups([h.position for h in stack], orientation)
+    if not _defines_plane(orientation):
+        return [stack]
+    groups = geometry.line_groups(positions, orientation)
     return [stack] if len(groups) == 1 else [[stack[i] for i in g] for g in groups]
 
 

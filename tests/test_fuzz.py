@@ -211,6 +211,7 @@ def _header_outcome(path: Path, fresh: bool) -> object:
 
     if fresh:
         _header._last_layout = None
+        _header._last_made = None
     try:
         found = _header.read_header(path)
     except SeriesError as exc:
@@ -250,25 +251,30 @@ def test_reading_through_the_previous_layout_equals_a_fresh_walk(tmp_path, sampl
     right after their sound original (the layout then almost matches)."""
     from eda_helpers import _header
 
-    walked = 0
-    original = _header._parse_header
+    calls = {"_parse_header": 0, "_make_header": 0}
+    originals = {name: getattr(_header, name) for name in calls}
 
-    def counting(*args: object, **kwargs: object) -> object:
-        nonlocal walked
-        walked += 1
-        return original(*args, **kwargs)
+    def counting(name: str) -> object:
+        def count(*args: object, **kwargs: object) -> object:
+            calls[name] += 1
+            return originals[name](*args, **kwargs)
+
+        return count
 
     series = sorted((sample_root / "train_images").glob("*/*"))
     files = [f for s in series[:6] for f in sorted(s.iterdir(), key=lambda p: int(p.stem))]
     files += _series_in_both_encodings(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _header._last_layout = None
+        _header._last_layout = _header._last_made = None
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_header, "_parse_header", counting)
+            for name in calls:
+                patch.setattr(_header, name, counting(name))
             through = [_header_outcome(f, fresh=False) for f in files]
         assert through == [_header_outcome(f, fresh=True) for f in files]
-        assert walked < len(files) // 4, f"{walked} of {len(files)} headers walked"
+        # Walked or made anew: the first file of a series, and where a length changes.
+        for name, n in calls.items():
+            assert n < len(files) // 4, f"{name} ran for {n} of {len(files)} files"
 
         seeds = _seeds(sample_root, tmp_path)
         rng = np.random.default_rng(SEED + 2)
@@ -278,7 +284,7 @@ def test_reading_through_the_previous_layout_equals_a_fresh_walk(tmp_path, sampl
             original_file.write_bytes(data)
             kind, damaged = mutate(data, rng)
             mutant.write_bytes(damaged)
-            _header._last_layout = None
+            _header._last_layout = _header._last_made = None
             _header_outcome(original_file, fresh=False)  # its layout is the one tried
             assert _header_outcome(mutant, fresh=False) == _header_outcome(mutant, fresh=True), (
                 f"{mutant.name} ({kind})"
