@@ -12,7 +12,6 @@ live in :mod:`eda_helpers.io`.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import os
@@ -581,7 +580,7 @@ def _scan_fast(path: Path, fragments: bool = False) -> dict[str, Any] | str:
                     raise _Unparsed from None
                 buf += _read(fd, _FAST_CHUNK - len(buf))
         if fragments and values["_value_length"] < 0:
-            values["_fragments"] = _fragments_problem(fd, values["_value_offset"], size)
+            values["_fragments"] = _fragments_problem(fd, values["_value_offset"], size, buf)
         return values
     finally:
         os.close(fd)
@@ -985,31 +984,40 @@ _MISSING = object()
 
 
 def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
-    """The header of ``values`` made from the last one's, when only the instance number
-    and the position differ (the common case in a series), else None.
+    """The header of ``values`` made from the last one's, when only the instance number,
+    the position, the file size and where PixelData starts differ (the common case in a
+    series), else None.
 
     :func:`_make_header` is a function of the values and the path alone, and the path
     only appears in its notes and errors: with the other values equal and no note, the
-    header is the last one with its path, instance and position replaced (checked as
-    :func:`_make_header` checks them). It costs a third of making it.
+    header is the last one with its path, instance, position and pixel offset replaced,
+    each checked as :func:`_make_header` checks it. It costs half of making it.
     """
     last = _last_made
+    before = {} if last is None else last[0]
     if (
         last is None
         or last[1].notes
-        or len(values) != len(last[0])
-        or any(v != last[0].get(k, _MISSING) for k, v in values.items() if k not in _PER_FILE)
+        or len(values) != len(before)
+        or any(
+            (w := before.get(k, _MISSING)) is not v and w != v and k not in _PER_FILE
+            for k, v in values.items()
+        )
     ):
         return None
     h = last[1]
     if _pixel_data_notes(path, values, h.rows, h.cols, h.bits_allocated, h.frames):
         return None  # the notes name the file: made anew
-    header = copy.copy(h)
-    # Not yet seen by anyone: the frozen record is completed in place.
-    object.__setattr__(header, "path", path)
-    object.__setattr__(header, "value_offset", values["_value_offset"])
-    object.__setattr__(header, "instance", _integer(values, "InstanceNumber", path))
-    object.__setattr__(header, "position", _floats(values, "ImagePositionPatient", 3, path))
+    fields = dict(h.__dict__)
+    fields.update(
+        path=path,
+        value_offset=values["_value_offset"],
+        instance=_integer(values, "InstanceNumber", path),
+        position=_floats(values, "ImagePositionPatient", 3, path),
+    )
+    # The frozen record without its __init__: every field is set, as it would set them.
+    header = object.__new__(SliceHeader)
+    header.__dict__.update(fields)
     return header
 
 
@@ -1177,12 +1185,13 @@ def encapsulated_problem(h: SliceHeader) -> str | None:
         os.close(fd)
 
 
-def _fragments_problem(fd: int, pos: int, size: int) -> str | None:
+def _fragments_problem(fd: int, pos: int, size: int, start: bytes = b"") -> str | None:
     """Follow the items of encapsulated pixel data from ``pos`` (the offset table, the
-    fragments, the delimiter), a few bytes read per item: why they are cut short or
-    damaged, else None."""
+    fragments, the delimiter), a few bytes read per item (or taken from ``start``, the
+    first bytes of the file when they are at hand): why they are cut short or damaged,
+    else None."""
     while True:
-        head = os.pread(fd, 8, pos)
+        head = start[pos : pos + 8] if pos + 8 <= len(start) else os.pread(fd, 8, pos)
         if len(head) < 8:
             return f"truncated pixel data: the file ends at byte {size}, inside it"
         group, elem, length = _IMPLICIT(head, 0)
