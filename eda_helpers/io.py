@@ -560,8 +560,10 @@ def _list_files(path: object, *, recursive: bool) -> tuple[list[Path], str]:
         if not folder.is_dir():
             _require_regular("path", folder)
             return [folder], str(folder)
-        found = folder.rglob("*") if recursive else folder.iterdir()
-        files = sorted(p for p in found if p.is_file())
+        if recursive:
+            files = sorted(p for p in folder.rglob("*") if p.is_file())
+        else:
+            files = _folder_files(folder)
         if not files:
             raise SeriesError(
                 f"{folder}: the folder holds no files"
@@ -584,6 +586,20 @@ def _list_files(path: object, *, recursive: bool) -> tuple[list[Path], str]:
             raise FileNotFoundError(f"path: {str(f)!r} is a folder; the list must hold files")
         _require_regular("path", f)
     return files, f"the {len(files)} file(s) given"
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The regular files in ``folder`` (symbolic links followed), sorted as Paths sort.
+
+    What ``sorted(p for p in folder.iterdir() if p.is_file())`` gives, without a stat
+    per file: the entries of ``os.scandir`` know their type.
+    """
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.is_file()]
+    if os.name == "posix":  # the Paths of one folder sort as their names
+        names.sort()
+        return [folder / n for n in names]
+    return sorted(folder / n for n in names)  # Windows paths sort without case
 
 
 def _require_regular(name: str, f: Path) -> None:
@@ -671,14 +687,21 @@ def _has_duplicates(stack: list[SliceHeader]) -> bool:
 
 def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
     """Stacks of one series, in the order of their lowest InstanceNumber."""
+    # Each slice joins the first group whose first slice has its geometry (within the
+    # tolerances of _same_geometry). That depends only on the slice's exact tag values,
+    # so the search runs once per distinct set of values, not once per slice.
     groups: list[list[SliceHeader]] = []
+    by_tags: dict[tuple[Any, ...], list[SliceHeader]] = {}
     for h in headers:
-        for g in groups:
-            if _same_geometry(g[0], h):
-                g.append(h)
-                break
-        else:
-            groups.append([h])
+        tags = (h.rows, h.cols, h.pixel_spacing, h.orientation)
+        group = by_tags.get(tags)
+        if group is None:
+            group = next((g for g in groups if _same_geometry(g[0], h)), None)
+            if group is None:
+                group = []
+                groups.append(group)
+            by_tags[tags] = group
+        group.append(h)
 
     stacks: list[list[SliceHeader]] = []
     for g in groups:
