@@ -661,7 +661,12 @@ def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
     if (
         a.pixel_spacing is not None
         and b.pixel_spacing is not None
-        and not np.allclose(a.pixel_spacing, b.pixel_spacing, rtol=_PIXEL_SPACING_RTOL, atol=1e-6)
+        # np.allclose(a, b, rtol=_PIXEL_SPACING_RTOL, atol=1e-6) on two numbers each, in
+        # plain floats (the same test, infinities included, a twentieth of the time)
+        and not all(
+            x == y or abs(x - y) <= 1e-6 + _PIXEL_SPACING_RTOL * abs(y)
+            for x, y in zip(a.pixel_spacing, b.pixel_spacing, strict=True)
+        )
     ):
         return False
     if a.orientation is None or b.orientation is None:
@@ -718,11 +723,14 @@ def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
                     break
         stacks.extend(parts)
 
-    def key(stack: list[SliceHeader]) -> tuple[int, str]:
+    def lowest(stack: list[SliceHeader]) -> int:
         inst = [h.instance for h in stack if h.instance is not None]
-        return (min(inst) if inst else 2**31, str(min(h.path for h in stack)))
+        return min(inst) if inst else 2**31
 
-    return sorted(stacks, key=key)
+    first = [lowest(s) for s in stacks]
+    if len(set(first)) == len(first):  # no tie for the path to break (comparing paths is slow)
+        return [stacks[i] for i in sorted(range(len(stacks)), key=first.__getitem__)]
+    return sorted(stacks, key=lambda s: (lowest(s), str(min(h.path for h in s))))
 
 
 # --------------------------------------------------------------------------- one stack
