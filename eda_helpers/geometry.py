@@ -220,7 +220,7 @@ def pixel_to_patient(
     orientation: ArrayLike,
     pixel_spacing: ArrayLike,
 ) -> NDArray[np.float64]:
-    """Patient coordinates (mm) of pixel points ``(x, y)`` of one image.
+    """Patient coordinates (mm) of pixel points ``(x, y)`` of one image, or of several.
 
     The inverse of :func:`patient_to_pixel` for points on the image plane: ``x`` is the
     column and ``y`` the row (the competition's label convention), fractional allowed.
@@ -232,21 +232,44 @@ def pixel_to_patient(
     xy : array_like, shape (n, 2) or (2,)
         Column and row of each point.
     position, orientation, pixel_spacing : array_like
-        ImagePositionPatient, ImageOrientationPatient and PixelSpacing of the image.
+        ImagePositionPatient, ImageOrientationPatient and PixelSpacing of the image:
+        shapes (3,), (6,) and (2,); or one of each per point, shapes (n, 3), (n, 6)
+        and (n, 2), for points on several images (the labels of a series, say).
 
     Returns
     -------
     ndarray, shape (n, 3)
 
+    Raises
+    ------
+    ValueError
+        If ``orientation`` does not hold 6 numbers (per point).
+
     Examples
     --------
     >>> pixel_to_patient([3, 1], [10, 20, 30], [1, 0, 0, 0, 1, 0], [0.5, 0.25])
     array([[10.75, 20.5 , 30.  ]])
+    >>> pixel_to_patient([[3, 1], [3, 1]], [[10, 20, 30], [0, 0, 0]],
+    ...                  [[1, 0, 0, 0, 1, 0]] * 2, [[0.5, 0.25]] * 2)
+    array([[10.75, 20.5 , 30.  ],
+           [ 0.75,  0.5 ,  0.  ]])
     """
-    row, col = _cosines(orientation)
-    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
+    iop = np.asarray(orientation, dtype=np.float64)
+    if iop.ndim == 2:  # an image per point: the same products, row by row
+        if iop.shape[1] != 6:
+            raise ValueError(
+                f"orientation: ImageOrientationPatient must hold 6 numbers per point, got "
+                f"{iop.shape[1]}"
+            )
+        row, col = iop[:, :3], iop[:, 3:]
+        sp = np.asarray(pixel_spacing, dtype=np.float64).reshape(-1, 2)
+        dr, dc = sp[:, :1], sp[:, 1:]
+        origin = np.asarray(position, dtype=np.float64).reshape(-1, 3)
+    else:
+        row, col = _cosines(iop)
+        dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
+        origin = np.asarray(position, dtype=np.float64).reshape(3)
     pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    origin = np.asarray(position, dtype=np.float64).reshape(3)
     return origin + pts[:, :1] * dc * row + pts[:, 1:] * dr * col
 
 

@@ -23,7 +23,14 @@ import torch
 from .. import _checks, geometry, io
 from ..volume import Volume
 from .labels import _USED, _place_labels
-from .tables import DESCRIPTION_COLUMNS, Split, _rows_of, read_coordinates, read_descriptions
+from .tables import (
+    DESCRIPTION_COLUMNS,
+    Split,
+    _cached,
+    _rows_of,
+    read_coordinates,
+    read_descriptions,
+)
 
 __all__ = ["PROJECTION_COLUMNS", "StudyPane", "StudyViewer", "project_labels", "show_study"]
 
@@ -47,30 +54,6 @@ PROJECTION_COLUMNS = (
     "inside",
 )
 """Columns of :func:`project_labels`."""
-
-
-# The CSV tables last read, by file and version: a notebook that looks at study after
-# study reads them once (parsing and checking the coordinates costs more than reading
-# one study's headers). Keyed by the file's device, inode, size and modification time
-# (what one stat gives: resolving the path cost more than the lookup), so that a
-# rewritten file is read again; callers only ever take rows of the cached frames, never
-# modify them.
-_TABLES: dict[tuple[str, str, int, int, int, int], pd.DataFrame] = {}
-_TABLES_KEPT = 4
-
-
-def _table(reader: Any, root: Path, split: Split, name: str) -> pd.DataFrame:
-    path = root / f"{split}_{name}.csv"
-    try:
-        stat = path.stat()
-    except OSError:  # let the reader say what is missing (or give the empty test table)
-        return reader(root, split=split)
-    key = (reader.__name__, split, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    if key not in _TABLES:
-        while len(_TABLES) >= _TABLES_KEPT:
-            _TABLES.pop(next(iter(_TABLES)))
-        _TABLES[key] = reader(root, split=split)
-    return _TABLES[key]
 
 
 @dataclass(frozen=True)
@@ -219,7 +202,7 @@ def project_labels(
     root = _checks.path("data", data)
     sid = _checks.identifier("study_id", study_id)
     if descriptions is None:
-        descriptions = _table(read_descriptions, root, split, "series_descriptions")
+        descriptions = _cached(read_descriptions, root, split, "series_descriptions")
     else:
         _checks.table(
             "descriptions", descriptions, DESCRIPTION_COLUMNS, made_by="read_descriptions"
@@ -234,7 +217,7 @@ def project_labels(
             f"lists {len(ids)} studies (e.g. {', '.join(map(str, ids[:3]))})"
         )
     if coordinates is None:
-        coordinates = _table(read_coordinates, root, split, "label_coordinates")
+        coordinates = _cached(read_coordinates, root, split, "label_coordinates")
     else:
         _checks.table("coordinates", coordinates, ("study_id", *_USED), made_by="read_coordinates")
     stacks, problems = _study_stacks(
@@ -573,7 +556,7 @@ def show_study(
     sid = _checks.identifier("study_id", study_id)
     width = _checks.integer("width", width, minimum=64)
     if descriptions is None:
-        descriptions = _table(read_descriptions, root, split, "series_descriptions")
+        descriptions = _cached(read_descriptions, root, split, "series_descriptions")
     labels = project_labels(
         root, sid, split=split, coordinates=coordinates, descriptions=descriptions
     )
