@@ -255,6 +255,9 @@ def pixel_to_patient(
            [ 0.75,  0.5 ,  0.  ]])
     """
     iop = np.asarray(orientation, dtype=np.float64)
+    dr: NDArray[np.float64] | np.float64
+    dc: NDArray[np.float64] | np.float64
+    origin: NDArray[np.float64]
     if iop.ndim == 2:  # an image per point: the same products, row by row
         if iop.shape[1] != 6:
             raise ValueError(
