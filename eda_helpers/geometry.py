@@ -343,7 +343,8 @@ def slice_order(
             f"instance_numbers: expected one per offset ({off.shape[0]}), got {inst.shape[0]}"
         )
     order = np.argsort(off, kind="stable")
-    apart = np.diff(off[order]) > atol
+    ordered = off[order]
+    apart = ordered[1:] - ordered[:-1] > atol  # np.diff, without its Python wrapper
     if apart.all():  # every slice at a position of its own: no tie to break
         return order
     # Runs of (nearly) equal offsets, each re-sorted by instance number.

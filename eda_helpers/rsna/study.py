@@ -66,6 +66,12 @@ class _Stack:
     volume: Volume
 
 
+# The pixels of a geometry-only Volume: one zero, seen through a zero-stride view of
+# the stack's shape. The Volumes share it: they never leave this module, and nothing
+# here writes to pixels.
+_NO_PIXELS = torch.zeros((), dtype=torch.uint8)
+
+
 def _geometry_volume(headers: list[Any]) -> Volume | str:
     """A Volume of the stack's geometry (its pixels a zero-stride view, never read), or
     why the stack has no usable geometry."""
@@ -81,7 +87,7 @@ def _geometry_volume(headers: list[Any]) -> Volume | str:
     tagged = getattr(first, "spacing_between", None) or getattr(first, "thickness", None)
     try:
         return Volume.from_array(
-            torch.zeros((), dtype=torch.uint8).expand(len(headers), first.rows, first.cols),
+            _NO_PIXELS.expand(len(headers), first.rows, first.cols),
             positions=positions[order],
             orientation=first.orientation,
             pixel_spacing=first.pixel_spacing,
@@ -232,6 +238,10 @@ def project_labels(
     labelled = _rows_of(coordinates, "study_id", sid)
     series_of = coordinates["series_id"].to_numpy()[labelled]
     instance_of = coordinates["instance_number"].to_numpy()[labelled]
+    # (row, column) of each label in its slice's pixels
+    pixel_of = np.stack(
+        [coordinates[c].to_numpy(dtype=np.float64)[labelled] for c in ("y", "x")], axis=1
+    )
     taken: list[Any] = []  # positions in coordinates of the labels placed, series by series
     points: list[Any] = []  # and their points (mm)
     for series_id in dict.fromkeys(series_of.tolist()):
@@ -257,17 +267,15 @@ def project_labels(
         found = [j for j, k in enumerate(stack) if k is not None]
         if not found:
             continue
-        at = labelled[rows[found]]
+        at = rows[found]
         on = np.array([stack[j] for j in found], dtype=np.intp)
-        voxels = np.c_[
-            np.array([index[j] for j in found], dtype=np.float64),
-            coordinates["y"].to_numpy(dtype=np.float64)[at],
-            coordinates["x"].to_numpy(dtype=np.float64)[at],
-        ]
+        voxels = np.empty((len(at), 3))  # slice, row, column
+        voxels[:, 0] = [index[j] for j in found]
+        voxels[:, 1:] = pixel_of[at]
         mm = np.empty((len(at), 3))
         for k in dict.fromkeys(on.tolist()):
             mm[on == k] = own[k].volume.world(voxels[on == k])
-        taken.append(at)
+        taken.append(labelled[at])
         points.append(mm)
     if problems:  # one warning per call, the first few problems in it
         _checks.warn(
