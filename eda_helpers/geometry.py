@@ -100,17 +100,22 @@ def slice_normal(orientation: ArrayLike) -> NDArray[np.float64]:
     array([0., 0., 1.])
     """
     row, col = _cosines(orientation)
+    return np.array(_unit_normal(row.tolist() + col.tolist()))
+
+
+def _unit_normal(cosines: list[float]) -> tuple[float, float, float]:
+    """:func:`slice_normal` of the six cosines as plain floats, as plain floats."""
     # The cross product of two 3-vectors in plain floats: np.cross costs ~20x more here,
     # and the readers call this once per slice group.
-    (a1, a2, a3), (b1, b2, b3) = row.tolist(), col.tolist()
+    a1, a2, a3, b1, b2, b3 = cosines
     normal = (a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1)
     norm = math.sqrt(normal[0] ** 2 + normal[1] ** 2 + normal[2] ** 2)
     if not norm >= 1e-6:  # also NaN
         raise ValueError(
             f"orientation: the two direction cosines of ImageOrientationPatient "
-            f"{np.round(np.r_[row, col], 6).tolist()} are parallel, so they define no plane"
+            f"{np.round(np.array(cosines), 6).tolist()} are parallel, so they define no plane"
         )
-    return np.array(normal) / norm
+    return (normal[0] / norm, normal[1] / norm, normal[2] / norm)
 
 
 def slice_offsets(positions: ArrayLike, orientation: ArrayLike) -> NDArray[np.float64]:
@@ -169,13 +174,15 @@ def voxel_affine(
     array([10.75, 20.5 , 38.  ,  1.  ])
     """
     row, col = _cosines(orientation)
-    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
-    affine = np.eye(4)
-    affine[:3, 0] = np.asarray(slice_step, dtype=np.float64).reshape(3)
-    affine[:3, 1] = col * dr  # the row index grows along the column cosine
-    affine[:3, 2] = row * dc  # the column index grows along the row cosine
-    affine[:3, 3] = np.asarray(first_position, dtype=np.float64).reshape(3)
-    return affine
+    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2).tolist()
+    step = np.asarray(slice_step, dtype=np.float64).reshape(3).tolist()
+    origin = np.asarray(first_position, dtype=np.float64).reshape(3).tolist()
+    r, c = row.tolist(), col.tolist()
+    # Built from plain floats in one call (the same products as col * dr and row * dc):
+    # the row index grows along the column cosine, the column index along the row cosine.
+    return np.array(
+        [[step[i], c[i] * dr, r[i] * dc, origin[i]] for i in range(3)] + [[0.0, 0.0, 0.0, 1.0]]
+    )
 
 
 def patient_to_pixel(

@@ -685,9 +685,11 @@ def _offsets(stack: list[SliceHeader]) -> NDArray[np.float64]:
 def _has_duplicates(stack: list[SliceHeader]) -> bool:
     if len(stack) < 2 or any(h.position is None or h.orientation is None for h in stack):
         return False
-    if stack[0].orientation is None or not _defines_plane(stack[0].orientation):
-        return False  # read_headers keeps such records; read_series refuses them
-    return bool(geometry.duplicate_runs(np.sort(_offsets(stack))))
+    try:
+        offsets = _offsets(stack)
+    except ValueError:  # no plane: read_headers keeps such records; read_series refuses them
+        return False
+    return bool(geometry.duplicate_runs(np.sort(offsets)))
 
 
 def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:

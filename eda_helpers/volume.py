@@ -468,7 +468,7 @@ def _check_geometry(v: Volume) -> None:
             f"Volume.spacing: expected three positive (slice, row, col) spacings in mm"
             f"{_of(v)}, got {tuple(v.spacing)}"
         )
-    columns = [[r[j] for r in rows[:3]] for j in range(4)]  # slice, row, col step; origin
+    columns = list(zip(*rows[:3], strict=True))  # the slice, row and col steps; the origin
     steps = {"row": (columns[1], col, sp[1]), "column": (columns[2], row, sp[2])}
     for name, (step, cosine, length_mm) in steps.items():
         length, unit = _norm(step), _norm(cosine)
@@ -485,13 +485,12 @@ def _check_geometry(v: Volume) -> None:
                 f"{np.round(cosine, 6).tolist()} disagrees with the affine's "
                 f"{np.round(shown, 6).tolist()}{_of(v)}{fix}"
             )
-    normal = geometry.slice_normal(iop)
-    n0, n1, n2 = normal.tolist()
+    n0, n1, n2 = normal = geometry._unit_normal(cosines)  # slice_normal, in plain floats
     slice_step = columns[0]
     along = slice_step[0] * n0 + slice_step[1] * n1 + slice_step[2] * n2
     if abs(along) < 1e-6:
         raise ValueError(
-            f"Volume.affine: its slice step {slice_step} lies in the image plane{_of(v)}; "
+            f"Volume.affine: its slice step {list(slice_step)} lies in the image plane{_of(v)}; "
             f"slices must be apart along the normal{fix}"
         )
     if abs(abs(along) - sp[0]) > _SPACING_RTOL * sp[0] + 1e-6:
@@ -534,7 +533,7 @@ def _check_geometry(v: Volume) -> None:
             f"Volume.positions: slice {i + 1} lies before slice {i} along the stack{_of(v)}; "
             f"put the slices in order along the normal (as read_series does)"
         )
-    offsets = pos @ normal
+    offsets = pos @ np.array(normal)
     distinct = 1 + int(np.count_nonzero(np.abs(offsets[1:] - offsets[:-1]) > _POSITION_ATOL))
     expected = (pos[-1] - pos[0]) / max(distinct - 1, 1)
     pairs = zip(expected.tolist(), slice_step, strict=True)
