@@ -441,8 +441,8 @@ def _check_geometry(v: Volume) -> None:
     if not np.isfinite(a).all():
         return  # no geometry: nothing to contradict; world() and index_of() refuse
     rows = a.tolist()
-    last = zip(rows[3], (0, 0, 0, 1), strict=True)
-    if not all(abs(x - y) <= 1e-8 + 1e-5 * abs(y) for x, y in last):  # np.allclose
+    x, y, z, w = rows[3]  # np.allclose(a[3], (0, 0, 0, 1)): |a - b| <= 1e-8 + 1e-5 |b|
+    if not (abs(x) <= 1e-8 and abs(y) <= 1e-8 and abs(z) <= 1e-8 and abs(w - 1) <= 1e-8 + 1e-5):
         raise ValueError(
             f"Volume.affine: expected a last row (0, 0, 0, 1){_of(v)}, got {a[3].tolist()}"
         )
@@ -477,8 +477,7 @@ def _check_geometry(v: Volume) -> None:
                 f"Volume.spacing: the {name} spacing {length_mm:.6g} mm disagrees with the "
                 f"affine's {name} step of {length:.6g} mm{_of(v)}{fix}"
             )
-        pairs = zip(step, cosine, strict=True)
-        if max(abs(s / length - c / unit) for s, c in pairs) > _COSINE_ATOL:
+        if _max_gap([s / length for s in step], [c / unit for c in cosine]) > _COSINE_ATOL:
             shown = np.asarray(step) / length
             raise ValueError(
                 f"Volume.orientation: the {name} direction "
@@ -506,7 +505,7 @@ def _check_geometry(v: Volume) -> None:
             + ("" if pos.ndim != 2 or not pos.size else " with NaN")
         )
     first = pos[0].tolist()
-    if max(abs(p - o) for p, o in zip(first, columns[3], strict=True)) > _POSITION_ATOL:
+    if _max_gap(first, columns[3]) > _POSITION_ATOL:
         raise ValueError(
             f"Volume.positions: slice 0 is at {np.round(pos[0], 4).tolist()} mm but the "
             f"affine puts it at {np.round(a[:3, 3], 4).tolist()}{_of(v)}{fix}"
@@ -536,13 +535,17 @@ def _check_geometry(v: Volume) -> None:
     offsets = pos @ np.array(normal)
     distinct = 1 + int(np.count_nonzero(np.abs(offsets[1:] - offsets[:-1]) > _POSITION_ATOL))
     expected = (pos[-1] - pos[0]) / max(distinct - 1, 1)
-    pairs = zip(expected.tolist(), slice_step, strict=True)
-    if distinct >= 2 and max(abs(e - s) for e, s in pairs) > _POSITION_ATOL:
+    if distinct >= 2 and _max_gap(expected.tolist(), slice_step) > _POSITION_ATOL:
         raise ValueError(
             f"Volume.affine: its slice step {np.round(a[:3, 0], 4).tolist()} is not the mean "
             f"step {np.round(expected, 4).tolist()} of the {distinct} distinct positions"
             f"{_of(v)}{fix}"
         )
+
+
+def _max_gap(u: Sequence[float], v: Sequence[float]) -> float:
+    """``np.max(np.abs(u - v))`` of two 3-vectors of plain floats."""
+    return max(abs(u[0] - v[0]), abs(u[1] - v[1]), abs(u[2] - v[2]))
 
 
 def _norm(vector: Sequence[float]) -> float:
