@@ -208,6 +208,18 @@ def test_tables_given_must_be_those_of_the_readers(sample_root):
         rsna.project_labels(sample_root, study, coordinates=coords.drop(columns="x"))
 
 
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_tables_with_other_string_dtypes_give_the_same_answer(sample_root, projected, dtype):
+    coords = rsna.read_coordinates(sample_root)
+    descriptions = rsna.read_descriptions(sample_root)
+    coords = coords.astype({"condition": dtype, "level": dtype})
+    descriptions = descriptions.astype({"series_description": dtype})
+    table = rsna.project_labels(
+        sample_root, _study(sample_root), coordinates=coords, descriptions=descriptions
+    )
+    pd.testing.assert_frame_equal(table, projected)
+
+
 def test_a_filtered_table_gives_the_rows_of_its_labels(sample_root, projected):
     coords = rsna.read_coordinates(sample_root)
     canal = coords[coords["condition"] == "Spinal Canal Stenosis"]  # its index has gaps

@@ -27,6 +27,7 @@ from .tables import (
     DESCRIPTION_COLUMNS,
     Split,
     _cached,
+    _column_at,
     _rows_of,
     read_coordinates,
     read_descriptions,
@@ -230,17 +231,17 @@ def project_labels(
         root,
         sid,
         split,
-        descriptions["series_id"].to_numpy()[here].tolist(),
-        descriptions["series_description"].to_numpy()[here].tolist(),
+        _column_at(descriptions, "series_id", here).tolist(),
+        _column_at(descriptions, "series_description", here).tolist(),
     )
 
     # Each label on its own slice (the rule of locate_labels), then in mm.
     labelled = _rows_of(coordinates, "study_id", sid)
-    series_of = coordinates["series_id"].to_numpy()[labelled]
-    instance_of = coordinates["instance_number"].to_numpy()[labelled]
+    series_of = _column_at(coordinates, "series_id", labelled)
+    instance_of = _column_at(coordinates, "instance_number", labelled)
     # (row, column) of each label in its slice's pixels
     pixel_of = np.stack(
-        [coordinates[c].to_numpy(dtype=np.float64)[labelled] for c in ("y", "x")], axis=1
+        [_column_at(coordinates, c, labelled, np.float64) for c in ("y", "x")], axis=1
     )
     taken: list[Any] = []  # positions in coordinates of the labels placed, series by series
     points: list[Any] = []  # and their points (mm)
@@ -299,7 +300,7 @@ def project_labels(
     n_targets = len(stacks)
     projected = [t.volume.project(xyz) for t in stacks]
     columns: dict[str, Any] = {
-        c: np.repeat(coordinates[c].to_numpy()[at], n_targets) for c in PROJECTION_COLUMNS[:5]
+        c: np.repeat(_column_at(coordinates, c, at), n_targets) for c in PROJECTION_COLUMNS[:5]
     }
     for d, c in enumerate(PROJECTION_COLUMNS[5:8]):
         columns[c] = np.repeat(xyz[:, d], n_targets)

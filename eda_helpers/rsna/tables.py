@@ -142,6 +142,17 @@ def _rows_of(table: pd.DataFrame, column: str, value: object) -> NDArray[np.intp
     return np.flatnonzero((values == value).to_numpy(dtype=bool, na_value=False))
 
 
+def _column_at(
+    table: pd.DataFrame, column: str, rows: NDArray[np.intp], dtype: Any = None
+) -> NDArray[Any]:
+    """``table[column].to_numpy(dtype)[rows]``, converting only the rows taken: a column
+    of strings held by pyarrow, say, would be converted whole on every call."""
+    values = table[column]
+    if isinstance(values.dtype, np.dtype):
+        return values.to_numpy(dtype=dtype)[rows]
+    return values.array.take(rows).to_numpy(dtype=dtype)
+
+
 def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV file, check that it has ``columns`` and give them their dtypes."""
     if not path.is_file():
