@@ -184,10 +184,9 @@ def locate_labels(
             f"Volume(s); their stack and slice_index are <NA>",
         )
     if ambiguous:
-        shown = ambiguous
         _checks.warn(
-            f"coordinates: {len(shown)} labelled instance number(s) of series {series_id} "
-            f"({', '.join(map(str, shown[:10]))}) are held by several slices of the "
+            f"coordinates: {len(ambiguous)} labelled instance number(s) of series {series_id} "
+            f"({', '.join(map(str, ambiguous[:10]))}) are held by several slices of the "
             f"{len(stacks)} Volume(s), and no file name tells them apart; their stack and "
             f"slice_index are <NA>; pass only the Volume the labels belong to",
         )

@@ -95,6 +95,11 @@ def _whole_numbers(path: Path, column: str, text: pd.Series) -> pd.Series:
 # fresh read would give them.
 _TABLES: dict[tuple[Any, ...], tuple[pd.DataFrame, list[warnings.WarningMessage]]] = {}
 _TABLES_KEPT = 8
+# What _rows_of and _column_at work out of a cached frame, kept beside it (by the id of
+# the frame, which _TABLES keeps alive): a column's array, a column's rows by value.
+# Taking a column of a frame costs pandas several microseconds, and a call takes a
+# dozen; a frame passed in by the caller is worked on afresh every time.
+_DERIVED: dict[int, dict[Any, Any]] = {}
 
 
 def _cached(
@@ -120,8 +125,9 @@ def _cached(
             warnings.simplefilter("always")
             table = reader(root, split=split, **options)
         while len(_TABLES) >= _TABLES_KEPT:
-            _TABLES.pop(next(iter(_TABLES)))
+            _DERIVED.pop(id(_TABLES.pop(next(iter(_TABLES)))[0]), None)
         _TABLES[key] = (table, caught)
+        _DERIVED[id(table)] = {}
     table, caught = _TABLES[key]
     for w in caught:
         _checks.warn(str(w.message), w.category)
@@ -133,20 +139,55 @@ def _rows_of(table: pd.DataFrame, column: str, value: object) -> NDArray[np.intp
 
     ``table[table[column] == value]`` costs a few hundred microseconds in pandas
     whatever the table's size; a study's or a series' rows are taken many times per
-    call, so integer columns (the dtype of the tables read here) are compared in numpy.
+    call, so integer columns (the dtype of the tables read here) are compared in numpy,
+    or, for a cached table, looked up in its rows grouped by value (made once).
     Other dtypes go through pandas' own comparison, missing values counting as unequal.
     """
+    derived = _DERIVED.get(id(table))
+    if derived is not None and isinstance(value, int | np.integer):
+        groups = derived.get(("rows", column))
+        if groups is None:
+            groups = derived[("rows", column)] = _grouped(table[column])
+        if groups:  # an integer column: a value is equal to the key it hashes to
+            return groups.get(int(value), _NO_ROWS)
     values = table[column]
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":  # not Int64
         return np.flatnonzero(values.to_numpy() == value)
     return np.flatnonzero((values == value).to_numpy(dtype=bool, na_value=False))
 
 
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+_NO_ROWS.flags.writeable = False
+
+
+def _grouped(values: pd.Series) -> dict[int, NDArray[np.intp]]:
+    """The positions of each value of an integer column, ascending, read-only; empty for
+    a column of another dtype (compared value by value instead)."""
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu") or not len(values):
+        return {}
+    array = values.to_numpy()
+    order = np.argsort(array, kind="stable")  # positions ascending within each value
+    ordered = array[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    out = {}
+    for value, rows in zip(ordered[starts].tolist(), np.split(order, starts[1:]), strict=True):
+        rows.flags.writeable = False
+        out[value] = rows
+    return out
+
+
 def _column_at(
     table: pd.DataFrame, column: str, rows: NDArray[np.intp], dtype: Any = None
 ) -> NDArray[Any]:
     """``table[column].to_numpy(dtype)[rows]``, converting only the rows taken: a column
-    of strings held by pyarrow, say, would be converted whole on every call."""
+    of strings held by pyarrow, say, would be converted whole on every call (a cached
+    table's column is converted once)."""
+    derived = _DERIVED.get(id(table))
+    if derived is not None:
+        array = derived.get(("column", column, dtype))
+        if array is None:
+            array = derived[("column", column, dtype)] = table[column].to_numpy(dtype=dtype)
+        return array[rows]
     values = table[column]
     if isinstance(values.dtype, np.dtype):
         return values.to_numpy(dtype=dtype)[rows]
