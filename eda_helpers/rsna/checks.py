@@ -414,7 +414,9 @@ def check_labels(
     ImagePositionPatient, ImageOrientationPatient or PixelSpacing is left out of the
     geometric rules (``side``, ``same_slice``, ``level_order``, ``level_spacing``); of a
     level labelled twice in one series, the first point is the one they judge. A finding
-    is evidence, not a verdict: nothing is changed and nothing is written.
+    is evidence, not a verdict: nothing is changed and nothing is written. The three
+    CSV files are read once per version (a rewritten file is read again), as by
+    :func:`~eda_helpers.rsna.project_labels`.
 
     Parameters
     ----------
