@@ -39,6 +39,7 @@ __all__ = [
 _C = TypeVar("_C")
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PATH = type(Path())  # PosixPath or WindowsPath: what Path(...) returns here
 
 
 def _got(value: object) -> str:
@@ -197,9 +198,12 @@ def paths(name: str, value: object) -> list[Path]:
         )
     out = []
     for i, p in enumerate(value):
-        if not isinstance(p, str | os.PathLike):
+        if type(p) is _PATH:  # already one (Paths are immutable): Path(p) costs 3 us a file
+            out.append(p)
+        elif isinstance(p, str | os.PathLike):
+            out.append(Path(os.fspath(p)))
+        else:
             raise TypeError(f"{name}: expected paths (str or os.PathLike), item {i} is {_got(p)}")
-        out.append(p if isinstance(p, Path) else Path(os.fspath(p)))
     return out
 
 

@@ -110,17 +110,22 @@ def slice_normal(orientation: ArrayLike) -> NDArray[np.float64]:
     array([0., 0., 1.])
     """
     row, col = _cosines(orientation)
+    return np.array(_unit_normal(row.tolist() + col.tolist()))
+
+
+def _unit_normal(cosines: list[float]) -> tuple[float, float, float]:
+    """:func:`slice_normal` of the six cosines as plain floats, as plain floats."""
     # The cross product of two 3-vectors in plain floats: np.cross costs ~20x more here,
     # and the readers call this once per slice group.
-    (a1, a2, a3), (b1, b2, b3) = row.tolist(), col.tolist()
+    a1, a2, a3, b1, b2, b3 = cosines
     normal = (a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1)
     norm = math.sqrt(normal[0] ** 2 + normal[1] ** 2 + normal[2] ** 2)
     if not norm >= 1e-6:  # also NaN
         raise ValueError(
             f"orientation: the two direction cosines of ImageOrientationPatient "
-            f"{np.round(np.r_[row, col], 6).tolist()} are parallel, so they define no plane"
+            f"{np.round(np.array(cosines), 6).tolist()} are parallel, so they define no plane"
         )
-    return np.array(normal) / norm
+    return (normal[0] / norm, normal[1] / norm, normal[2] / norm)
 
 
 def slice_offsets(positions: ArrayLike, orientation: ArrayLike) -> NDArray[np.float64]:
@@ -179,13 +184,15 @@ def voxel_affine(
     array([10.75, 20.5 , 38.  ,  1.  ])
     """
     row, col = _cosines(orientation)
-    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
-    affine = np.eye(4)
-    affine[:3, 0] = np.asarray(slice_step, dtype=np.float64).reshape(3)
-    affine[:3, 1] = col * dr  # the row index grows along the column cosine
-    affine[:3, 2] = row * dc  # the column index grows along the row cosine
-    affine[:3, 3] = np.asarray(first_position, dtype=np.float64).reshape(3)
-    return affine
+    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2).tolist()
+    step = np.asarray(slice_step, dtype=np.float64).reshape(3).tolist()
+    origin = np.asarray(first_position, dtype=np.float64).reshape(3).tolist()
+    r, c = row.tolist(), col.tolist()
+    # Built from plain floats in one call (the same products as col * dr and row * dc):
+    # the row index grows along the column cosine, the column index along the row cosine.
+    return np.array(
+        [[step[i], c[i] * dr, r[i] * dc, origin[i]] for i in range(3)] + [[0.0, 0.0, 0.0, 1.0]]
+    )
 
 
 def patient_to_pixel(
@@ -230,7 +237,7 @@ def pixel_to_patient(
     orientation: ArrayLike,
     pixel_spacing: ArrayLike,
 ) -> NDArray[np.float64]:
-    """Patient coordinates (mm) of pixel points ``(x, y)`` of one image.
+    """Patient coordinates (mm) of pixel points ``(x, y)`` of one image, or of several.
 
     The inverse of :func:`patient_to_pixel` for points on the image plane: ``x`` is the
     column and ``y`` the row (the competition's label convention), fractional allowed.
@@ -242,21 +249,47 @@ def pixel_to_patient(
     xy : array_like, shape (n, 2) or (2,)
         Column and row of each point.
     position, orientation, pixel_spacing : array_like
-        ImagePositionPatient, ImageOrientationPatient and PixelSpacing of the image.
+        ImagePositionPatient, ImageOrientationPatient and PixelSpacing of the image:
+        shapes (3,), (6,) and (2,); or one of each per point, shapes (n, 3), (n, 6)
+        and (n, 2), for points on several images (the labels of a series, say).
 
     Returns
     -------
     ndarray, shape (n, 3)
 
+    Raises
+    ------
+    ValueError
+        If ``orientation`` does not hold 6 numbers (per point).
+
     Examples
     --------
     >>> pixel_to_patient([3, 1], [10, 20, 30], [1, 0, 0, 0, 1, 0], [0.5, 0.25])
     array([[10.75, 20.5 , 30.  ]])
+    >>> pixel_to_patient([[3, 1], [3, 1]], [[10, 20, 30], [0, 0, 0]],
+    ...                  [[1, 0, 0, 0, 1, 0]] * 2, [[0.5, 0.25]] * 2)
+    array([[10.75, 20.5 , 30.  ],
+           [ 0.75,  0.5 ,  0.  ]])
     """
-    row, col = _cosines(orientation)
-    dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
+    iop = np.asarray(orientation, dtype=np.float64)
+    dr: NDArray[np.float64] | np.float64
+    dc: NDArray[np.float64] | np.float64
+    origin: NDArray[np.float64]
+    if iop.ndim == 2:  # an image per point: the same products, row by row
+        if iop.shape[1] != 6:
+            raise ValueError(
+                f"orientation: ImageOrientationPatient must hold 6 numbers per point, got "
+                f"{iop.shape[1]}"
+            )
+        row, col = iop[:, :3], iop[:, 3:]
+        sp = np.asarray(pixel_spacing, dtype=np.float64).reshape(-1, 2)
+        dr, dc = sp[:, :1], sp[:, 1:]
+        origin = np.asarray(position, dtype=np.float64).reshape(-1, 3)
+    else:
+        row, col = _cosines(iop)
+        dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2)
+        origin = np.asarray(position, dtype=np.float64).reshape(3)
     pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    origin = np.asarray(position, dtype=np.float64).reshape(3)
     return origin + pts[:, :1] * dc * row + pts[:, 1:] * dr * col
 
 
@@ -285,7 +318,12 @@ def same_orientation(a: ArrayLike, b: ArrayLike, *, atol: float = ORIENTATION_AT
     """
     ra, ca = _cosines(a)
     rb, cb = _cosines(b)
-    return bool(np.max(np.abs(np.r_[ra - rb, ca - cb])) <= atol)
+    # The six differences in plain floats (np.r_ and np.max cost ten times more); a NaN
+    # fails the test, as it does np.max(...) <= atol.
+    return all(
+        abs(x - y) <= atol
+        for x, y in zip(ra.tolist() + ca.tolist(), rb.tolist() + cb.tolist(), strict=True)
+    )
 
 
 def slice_order(
@@ -322,9 +360,13 @@ def slice_order(
             f"instance_numbers: expected one per offset ({off.shape[0]}), got {inst.shape[0]}"
         )
     order = np.argsort(off, kind="stable")
+    ordered = off[order]
+    apart = ordered[1:] - ordered[:-1] > atol  # np.diff, without its Python wrapper
+    if apart.all():  # every slice at a position of its own: no tie to break
+        return order
     # Runs of (nearly) equal offsets, each re-sorted by instance number.
-    run_start = np.r_[True, np.diff(off[order]) > atol]
-    run_id = np.cumsum(run_start)
+    run_id = np.zeros(off.size, dtype=np.intp)
+    np.cumsum(apart, out=run_id[1:])
     return order[np.lexsort((inst[order], run_id))]
 
 
@@ -354,7 +396,10 @@ def duplicate_runs(
     off = np.asarray(sorted_offsets, dtype=np.float64).reshape(-1)
     if off.size < 2:
         return []
-    starts = np.flatnonzero(np.r_[True, np.diff(off) > atol])
+    apart = off[1:] - off[:-1] > atol
+    if apart.all():  # the common case, in two array operations
+        return []
+    starts = np.flatnonzero(np.r_[True, apart])
     bounds = np.r_[starts, off.size]
     return [np.arange(a, b) for a, b in itertools.pairwise(bounds) if b - a > 1]
 
@@ -802,7 +847,7 @@ def stack_affine(
             f"got shape {pos.shape}"
         )
     offsets = slice_offsets(pos, orientation)
-    distinct = 1 + int(np.count_nonzero(np.abs(np.diff(offsets)) > atol))
+    distinct = 1 + int(np.count_nonzero(np.abs(offsets[1:] - offsets[:-1]) > atol))
     if distinct >= 2:
         step = (pos[-1] - pos[0]) / (distinct - 1)
     else:
@@ -817,6 +862,13 @@ def stack_affine(
     return voxel_affine(pos[0], orientation, pixel_spacing, step)
 
 
+def _cross(u: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.cross`` of two 3-vectors, bit for bit (the same products and differences),
+    in plain floats: np.cross costs ~10x more on one pair, and every projection takes one."""
+    (a0, a1, a2), (b0, b1, b2) = u.tolist(), v.tolist()
+    return np.array((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+
+
 def _stack_frame(
     affine: ArrayLike, positions: ArrayLike
 ) -> tuple[
@@ -825,11 +877,13 @@ def _stack_frame(
     NDArray[np.float64],
     NDArray[np.float64],
     float,
+    NDArray[np.float64],
 ]:
-    """(affine, positions, axis, offsets, step along the axis) of a stack.
+    """(affine, positions, axis, offsets, step along the axis, unit normal) of a stack.
 
-    ``axis`` is the unit slice normal, turned so that the slices' offsets along it do
-    not decrease with the slice index.
+    ``normal`` is the unit slice normal (row cosine x column cosine of the affine);
+    ``axis`` is that normal turned so that the slices' offsets along it do not
+    decrease with the slice index.
     """
     a = np.asarray(affine, dtype=np.float64)
     if a.shape != (4, 4) or not np.isfinite(a).all():
@@ -844,8 +898,8 @@ def _stack_frame(
             f"positions: expected a finite (n, 3) array of slice positions with n >= 1, "
             f"got shape {pos.shape}"
         )
-    normal = np.cross(a[:3, 2], a[:3, 1])  # row cosine x column cosine
-    norm = float(np.linalg.norm(normal))
+    normal = _cross(a[:3, 2], a[:3, 1])  # row cosine x column cosine
+    norm = math.sqrt(float(normal @ normal))  # np.linalg.norm's own sum and root
     if norm == 0.0:
         raise ValueError("affine: its row and column steps are parallel, so they define no plane")
     normal /= norm
@@ -854,8 +908,9 @@ def _stack_frame(
         raise ValueError("affine: its slice step lies in the image plane, so slices cannot differ")
     offsets = pos @ normal
     span = float(offsets[-1] - offsets[0])
-    sign = -1.0 if (span < 0 or (span == 0 and along < 0)) else 1.0
-    return a, pos, normal * sign, offsets * sign, abs(along)
+    if span < 0 or (span == 0 and along < 0):
+        return a, pos, -normal, -offsets, abs(along), normal
+    return a, pos, normal, offsets, abs(along), normal
 
 
 def _coords(name: str, value: ArrayLike) -> NDArray[np.float64]:
@@ -883,11 +938,17 @@ def _slice_origin(
     step = a[:3, 0]
     if n == 1:
         return pos[0] + s[..., None] * step
-    k = np.clip(np.floor(s), 0, n - 2).astype(np.intp)
+    # np.minimum/np.maximum rather than np.clip, and np.where only where a point lies
+    # beyond an end: the same numbers, a fraction of the calls for a few points.
+    k = np.minimum(np.maximum(np.floor(s), 0), n - 2).astype(np.intp)
     t = (s - k)[..., None]
     out = pos[k] + t * (pos[k + 1] - pos[k])
-    out = np.where((s < 0)[..., None], pos[0] + s[..., None] * step, out)
-    return np.where((s > n - 1)[..., None], pos[-1] + (s - (n - 1))[..., None] * step, out)
+    below, above = s < 0, s > n - 1
+    if below.any():
+        out = np.where(below[..., None], pos[0] + s[..., None] * step, out)
+    if above.any():
+        out = np.where(above[..., None], pos[-1] + (s - (n - 1))[..., None] * step, out)
+    return out
 
 
 def _in_plane(
@@ -944,7 +1005,7 @@ def index_to_patient(
     array([[8., 1., 8.],
            [0., 0., 0.]])
     """
-    a, pos, _, _, _ = _stack_frame(affine, positions)
+    a, pos, *_ = _stack_frame(affine, positions)
     idx = _coords("index", index)
     origin = _slice_origin(idx[..., 0], a, pos)
     return origin + idx[..., 1:2] * a[:3, 1] + idx[..., 2:3] * a[:3, 2]
@@ -983,7 +1044,7 @@ def patient_to_index(
     >>> patient_to_index([8.0, 1.0, 8.0], a, pos)
     array([ 1.5,  2. , 10. ])
     """
-    a, pos, axis, off, along = _stack_frame(affine, positions)
+    a, pos, axis, off, along, _ = _stack_frame(affine, positions)
     p = _coords("points", points)
     o = p @ axis
     n = pos.shape[0]
@@ -1041,19 +1102,18 @@ def project_to_stack(
     >>> p.inside
     array([False,  True])
     """
-    a, pos, axis, off, along = _stack_frame(affine, positions)
+    a, pos, axis, off, along, normal = _stack_frame(affine, positions)
     p = _coords("points", points)
     o = p @ axis
     n = pos.shape[0]
-    k = np.clip(np.searchsorted(off, o, side="left"), 0, n - 1)
-    lower = np.clip(k - 1, 0, n - 1)
+    k = np.minimum(np.searchsorted(off, o, side="left"), n - 1)
+    lower = np.maximum(k - 1, 0)
     # The first slice of a run of repeated positions is the one taken.
     k = np.where(np.abs(o - off[lower]) <= np.abs(o - off[k]), lower, k)
     k = np.searchsorted(off, off[k], side="left")
     rel = p - pos[k]
     y, x = _in_plane(rel, a)
-    normal = np.cross(a[:3, 2], a[:3, 1])
-    distance = rel @ (normal / np.linalg.norm(normal))
+    distance = rel @ normal
     rows, cols = shape
     eps = 1e-6  # rounding of a point placed exactly on an edge or half a step away
     inside = (

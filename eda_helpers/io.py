@@ -568,8 +568,10 @@ def _list_files(path: object, *, recursive: bool) -> tuple[list[Path], str]:
         if not folder.is_dir():
             _require_regular("path", folder)
             return [folder], str(folder)
-        found = folder.rglob("*") if recursive else folder.iterdir()
-        files = sorted(p for p in found if p.is_file())
+        if recursive:
+            files = sorted(p for p in folder.rglob("*") if p.is_file())
+        else:
+            files = _folder_files(folder)
         if not files:
             raise SeriesError(
                 f"{folder}: the folder holds no files"
@@ -592,6 +594,20 @@ def _list_files(path: object, *, recursive: bool) -> tuple[list[Path], str]:
             raise FileNotFoundError(f"path: {str(f)!r} is a folder; the list must hold files")
         _require_regular("path", f)
     return files, f"the {len(files)} file(s) given"
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The regular files in ``folder`` (symbolic links followed), sorted as Paths sort.
+
+    What ``sorted(p for p in folder.iterdir() if p.is_file())`` gives, without a stat
+    per file: the entries of ``os.scandir`` know their type.
+    """
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.is_file()]
+    if os.name == "posix":  # the Paths of one folder sort as their names
+        names.sort()
+        return [folder / n for n in names]
+    return sorted(folder / n for n in names)  # Windows paths sort without case
 
 
 def _require_regular(name: str, f: Path) -> None:
@@ -653,7 +669,12 @@ def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
     if (
         a.pixel_spacing is not None
         and b.pixel_spacing is not None
-        and not np.allclose(a.pixel_spacing, b.pixel_spacing, rtol=_PIXEL_SPACING_RTOL, atol=1e-6)
+        # np.allclose(a, b, rtol=_PIXEL_SPACING_RTOL, atol=1e-6) on two numbers each, in
+        # plain floats (the same test, infinities included, a twentieth of the time)
+        and not all(
+            x == y or abs(x - y) <= 1e-6 + _PIXEL_SPACING_RTOL * abs(y)
+            for x, y in zip(a.pixel_spacing, b.pixel_spacing, strict=True)
+        )
     ):
         return False
     if a.orientation is None or b.orientation is None:
@@ -672,9 +693,11 @@ def _offsets(stack: list[SliceHeader]) -> NDArray[np.float64]:
 def _has_duplicates(stack: list[SliceHeader]) -> bool:
     if len(stack) < 2 or any(h.position is None or h.orientation is None for h in stack):
         return False
-    if stack[0].orientation is None or not _defines_plane(stack[0].orientation):
-        return False  # read_headers keeps such records; read_series refuses them
-    return bool(geometry.duplicate_runs(np.sort(_offsets(stack))))
+    try:
+        offsets = _offsets(stack)
+    except ValueError:  # no plane: read_headers keeps such records; read_series refuses them
+        return False
+    return bool(geometry.duplicate_runs(np.sort(offsets)))
 
 
 def _on_lines(stack: list[SliceHeader]) -> list[list[SliceHeader]]:
@@ -692,14 +715,21 @@ def _on_lines(stack: list[SliceHeader]) -> list[list[SliceHeader]]:
 
 def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
     """Stacks of one series, in the order of their lowest InstanceNumber."""
+    # Each slice joins the first group whose first slice has its geometry (within the
+    # tolerances of _same_geometry). That depends only on the slice's exact tag values,
+    # so the search runs once per distinct set of values, not once per slice.
     groups: list[list[SliceHeader]] = []
+    by_tags: dict[tuple[Any, ...], list[SliceHeader]] = {}
     for h in headers:
-        for g in groups:
-            if _same_geometry(g[0], h):
-                g.append(h)
-                break
-        else:
-            groups.append([h])
+        tags = (h.rows, h.cols, h.pixel_spacing, h.orientation)
+        group = by_tags.get(tags)
+        if group is None:
+            group = next((g for g in groups if _same_geometry(g[0], h)), None)
+            if group is None:
+                group = []
+                groups.append(group)
+            by_tags[tags] = group
+        group.append(h)
 
     stacks: list[list[SliceHeader]] = []
     for g in groups:
@@ -716,11 +746,14 @@ def _split_stacks(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
                     break
         stacks.extend(q for p in parts for q in _on_lines(p))
 
-    def key(stack: list[SliceHeader]) -> tuple[int, str]:
+    def lowest(stack: list[SliceHeader]) -> int:
         inst = [h.instance for h in stack if h.instance is not None]
-        return (min(inst) if inst else 2**31, str(min(h.path for h in stack)))
+        return min(inst) if inst else 2**31
 
-    return sorted(stacks, key=key)
+    first = [lowest(s) for s in stacks]
+    if len(set(first)) == len(first):  # no tie for the path to break (comparing paths is slow)
+        return [stacks[i] for i in sorted(range(len(stacks)), key=first.__getitem__)]
+    return sorted(stacks, key=lambda s: (lowest(s), str(min(h.path for h in s))))
 
 
 # --------------------------------------------------------------------------- one stack

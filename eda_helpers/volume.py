@@ -14,6 +14,7 @@ between voxel indices and patient coordinates (mm, LPS, as DICOM).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,7 +255,7 @@ class Volume:
                 )
             iop = np.asarray(orientation, dtype=np.float64).reshape(-1)
             sp = np.asarray(pixel_spacing, dtype=np.float64).reshape(-1)
-            if sp.shape != (2,) or not np.all(sp > 0):
+            if sp.shape != (2,) or not (sp > 0).all():
                 raise ValueError(
                     f"pixel_spacing: expected two positive numbers (row spacing, column "
                     f"spacing) in mm, got {sp.tolist()}"
@@ -427,102 +428,134 @@ class Volume:
 
 
 def _check_geometry(v: Volume) -> None:
-    """Refuse a Volume whose geometry fields disagree (the messages name the field)."""
+    """Refuse a Volume whose geometry fields disagree (the messages name the field).
+
+    Every Volume goes through here, so the checks of the affine, the orientation and
+    the spacing are worked in plain floats (a few numbers each: numpy's per-call cost
+    was most of the time of building a Volume), and those of the positions in a few
+    array operations over all slices.
+    """
     a = np.asarray(v.affine, dtype=np.float64)
-    where = v._where().removeprefix("this Volume ").removeprefix("the Volume of ")
-    of = f" (of {where.strip()})" if where else ""
     if a.shape != (4, 4):
-        raise ValueError(f"Volume.affine: expected a 4x4 matrix{of}, got shape {a.shape}")
+        raise ValueError(f"Volume.affine: expected a 4x4 matrix{_of(v)}, got shape {a.shape}")
     if not np.isfinite(a).all():
         return  # no geometry: nothing to contradict; world() and index_of() refuse
-    if not np.allclose(a[3], (0, 0, 0, 1)):
+    rows = a.tolist()
+    x, y, z, w = rows[3]  # np.allclose(a[3], (0, 0, 0, 1)): |a - b| <= 1e-8 + 1e-5 |b|
+    if not (abs(x) <= 1e-8 and abs(y) <= 1e-8 and abs(z) <= 1e-8 and abs(w - 1) <= 1e-8 + 1e-5):
         raise ValueError(
-            f"Volume.affine: expected a last row (0, 0, 0, 1){of}, got {a[3].tolist()}"
+            f"Volume.affine: expected a last row (0, 0, 0, 1){_of(v)}, got {a[3].tolist()}"
         )
     fix = "; build it with Volume.from_array(...), which derives it from the geometry"
     iop = np.asarray(v.orientation, dtype=np.float64).reshape(-1)
     if iop.shape != (6,) or not np.isfinite(iop).all():
         raise ValueError(
-            f"Volume.orientation: expected 6 finite direction cosines{of}, got {iop.tolist()}"
+            f"Volume.orientation: expected 6 finite direction cosines{_of(v)}, got {iop.tolist()}"
         )
-    row, col = iop[:3], iop[3:]
-    lengths = (float(np.linalg.norm(row)), float(np.linalg.norm(col)))
-    dot = float(row @ col)
+    cosines = iop.tolist()
+    row, col = cosines[:3], cosines[3:]
+    lengths = (_norm(row), _norm(col))
+    dot = row[0] * col[0] + row[1] * col[1] + row[2] * col[2]
     if max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot)) > _COSINE_ATOL:
         raise ValueError(
-            f"Volume.orientation: expected two orthogonal unit direction cosines{of}, got "
-            f"{np.round(iop, 6).tolist()} (lengths {lengths[0]:.4g} and {lengths[1]:.4g}, "
-            f"dot product {dot:.4g}); pass a valid ImageOrientationPatient"
+            f"Volume.orientation: expected two orthogonal unit direction cosines{_of(v)}, "
+            f"got {np.round(iop, 6).tolist()} (lengths {lengths[0]:.4g} and "
+            f"{lengths[1]:.4g}, dot product {dot:.4g}); pass a valid ImageOrientationPatient"
         )
-    spacing = np.asarray(v.spacing, dtype=np.float64).reshape(-1)
-    if spacing.shape != (3,) or not np.isfinite(spacing).all() or not np.all(spacing > 0):
+    sp = np.asarray(v.spacing, dtype=np.float64).reshape(-1).tolist()
+    if len(sp) != 3 or not all(math.isfinite(x) and x > 0 for x in sp):
         raise ValueError(
-            f"Volume.spacing: expected three positive (slice, row, col) spacings in mm{of}, "
-            f"got {tuple(v.spacing)}"
+            f"Volume.spacing: expected three positive (slice, row, col) spacings in mm"
+            f"{_of(v)}, got {tuple(v.spacing)}"
         )
-    steps = {"row": (a[:3, 1], col, spacing[1]), "column": (a[:3, 2], row, spacing[2])}
-    for name, (step, cosine, sp) in steps.items():
-        length = float(np.linalg.norm(step))
-        if abs(length - sp) > _SPACING_RTOL * sp:
+    columns = list(zip(*rows[:3], strict=True))  # the slice, row and col steps; the origin
+    steps = {"row": (columns[1], col, sp[1]), "column": (columns[2], row, sp[2])}
+    for name, (step, cosine, length_mm) in steps.items():
+        length, unit = _norm(step), _norm(cosine)
+        if abs(length - length_mm) > _SPACING_RTOL * length_mm:
             raise ValueError(
-                f"Volume.spacing: the {name} spacing {sp:.6g} mm disagrees with the affine's "
-                f"{name} step of {length:.6g} mm{of}{fix}"
+                f"Volume.spacing: the {name} spacing {length_mm:.6g} mm disagrees with the "
+                f"affine's {name} step of {length:.6g} mm{_of(v)}{fix}"
             )
-        if np.max(np.abs(step / length - cosine / np.linalg.norm(cosine))) > _COSINE_ATOL:
+        if _max_gap([s / length for s in step], [c / unit for c in cosine]) > _COSINE_ATOL:
+            shown = np.asarray(step) / length
             raise ValueError(
                 f"Volume.orientation: the {name} direction "
                 f"{np.round(cosine, 6).tolist()} disagrees with the affine's "
-                f"{np.round(step / length, 6).tolist()}{of}{fix}"
+                f"{np.round(shown, 6).tolist()}{_of(v)}{fix}"
             )
-    normal = geometry.slice_normal(iop)
-    along = float(a[:3, 0] @ normal)
+    n0, n1, n2 = normal = geometry._unit_normal(cosines)  # slice_normal, in plain floats
+    slice_step = columns[0]
+    along = slice_step[0] * n0 + slice_step[1] * n1 + slice_step[2] * n2
     if abs(along) < 1e-6:
         raise ValueError(
-            f"Volume.affine: its slice step {a[:3, 0].tolist()} lies in the image plane{of}; "
+            f"Volume.affine: its slice step {list(slice_step)} lies in the image plane{_of(v)}; "
             f"slices must be apart along the normal{fix}"
         )
-    if abs(abs(along) - spacing[0]) > _SPACING_RTOL * spacing[0] + 1e-6:
+    if abs(abs(along) - sp[0]) > _SPACING_RTOL * sp[0] + 1e-6:
         raise ValueError(
-            f"Volume.spacing: the slice spacing {spacing[0]:.6g} mm disagrees with the "
-            f"affine, whose slice step is {abs(along):.6g} mm along the normal{of}{fix}"
+            f"Volume.spacing: the slice spacing {sp[0]:.6g} mm disagrees with the "
+            f"affine, whose slice step is {abs(along):.6g} mm along the normal{_of(v)}{fix}"
         )
     pos = np.asarray(v.positions, dtype=np.float64)
     if pos.ndim != 2 or pos.shape[1] != 3 or not np.isfinite(pos).all():
         raise ValueError(
             f"Volume.positions: expected finite (slices, 3) positions with a known "
-            f"affine{of}, got shape {pos.shape}"
+            f"affine{_of(v)}, got shape {pos.shape}"
             + ("" if pos.ndim != 2 or not pos.size else " with NaN")
         )
-    if np.max(np.abs(pos[0] - a[:3, 3])) > _POSITION_ATOL:
+    first = pos[0].tolist()
+    if _max_gap(first, columns[3]) > _POSITION_ATOL:
         raise ValueError(
             f"Volume.positions: slice 0 is at {np.round(pos[0], 4).tolist()} mm but the "
-            f"affine puts it at {np.round(a[:3, 3], 4).tolist()}{of}{fix}"
+            f"affine puts it at {np.round(a[:3, 3], 4).tolist()}{_of(v)}{fix}"
         )
     if pos.shape[0] < 2:
         return
-    axis = a[:3, 0] / np.linalg.norm(a[:3, 0])
+    step_length = _norm(slice_step)
+    axis = np.array([x / step_length for x in slice_step])
     rel = pos - pos[0]
     along_axis = rel @ axis
-    off = np.linalg.norm(rel - np.outer(along_axis, axis), axis=1)
+    across = rel - along_axis[:, None] * axis
+    off = np.sqrt(np.add.reduce(across * across, axis=1))  # np.linalg.norm(..., axis=1)
     if off.max() > _LINE_ATOL:
         i = int(np.argmax(off))
         raise ValueError(
             f"Volume.positions: slice {i} is {off[i]:.3g} mm off the line of the stack (the "
-            f"affine's slice step from slice 0){of}; the slices of one Volume lie along one "
-            f"axis, so pass a stack split by position (or fix the positions)"
+            f"affine's slice step from slice 0){_of(v)}; the slices of one Volume lie along "
+            f"one axis, so pass a stack split by position (or fix the positions)"
         )
-    back = np.flatnonzero(np.diff(along_axis) < -_POSITION_ATOL)
-    if back.size:
-        i = int(back[0])
+    back = along_axis[1:] - along_axis[:-1] < -_POSITION_ATOL  # np.diff, in fewer calls
+    if back.any():
+        i = int(np.argmax(back))
         raise ValueError(
-            f"Volume.positions: slice {i + 1} lies before slice {i} along the stack{of}; "
+            f"Volume.positions: slice {i + 1} lies before slice {i} along the stack{_of(v)}; "
             f"put the slices in order along the normal (as read_series does)"
         )
-    distinct = 1 + int(np.count_nonzero(np.abs(np.diff(pos @ normal)) > _POSITION_ATOL))
+    offsets = pos @ np.array(normal)
+    distinct = 1 + int(np.count_nonzero(np.abs(offsets[1:] - offsets[:-1]) > _POSITION_ATOL))
     expected = (pos[-1] - pos[0]) / max(distinct - 1, 1)
-    if distinct >= 2 and np.max(np.abs(expected - a[:3, 0])) > _POSITION_ATOL:
+    if distinct >= 2 and _max_gap(expected.tolist(), slice_step) > _POSITION_ATOL:
         raise ValueError(
             f"Volume.affine: its slice step {np.round(a[:3, 0], 4).tolist()} is not the mean "
-            f"step {np.round(expected, 4).tolist()} of the {distinct} distinct positions{of}"
-            f"{fix}"
+            f"step {np.round(expected, 4).tolist()} of the {distinct} distinct positions"
+            f"{_of(v)}{fix}"
         )
+
+
+def _max_gap(u: Sequence[float], v: Sequence[float]) -> float:
+    """``np.max(np.abs(u - v))`` of two 3-vectors of plain floats."""
+    return max(abs(u[0] - v[0]), abs(u[1] - v[1]), abs(u[2] - v[2]))
+
+
+def _norm(vector: Sequence[float]) -> float:
+    """The length of a 3-vector of plain floats."""
+    x, y, z = vector
+    return math.sqrt(x * x + y * y + z * z)
+
+
+def _of(v: Volume) -> str:
+    """ " (of <folder>)" for the messages of :func:`_check_geometry` (worked out only
+    when one is raised: it costs more than the checks)."""
+    where = v._where().removeprefix("this Volume ").removeprefix("the Volume of ")
+    return f" (of {where.strip()})" if where else ""

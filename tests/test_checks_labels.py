@@ -383,6 +383,20 @@ def test_studies_limits_the_check(study):
         rsna.check_labels(root, studies=[STUDY, 3003], progress=False)
 
 
+def test_the_csv_files_are_read_again_when_rewritten(study):
+    root = study.write()
+    assert check(root).empty
+    study.grades["spinal_canal_stenosis_l2_l3"] = ""
+    study.write()
+    assert check(root)["rule"].tolist() == ["point_without_grade"]
+    study.descriptions.append(study.descriptions[0])  # a repeated line warns on every call
+    study.write()
+    for _ in range(2):
+        with pytest.warns(UserWarning, match=r"1 line\(s\) repeat a series") as caught:
+            assert check(root)["rule"].tolist() == ["point_without_grade"]
+        assert caught[0].filename == __file__
+
+
 def test_the_data_is_never_changed(study):
     study.row("Right Neural Foraminal Narrowing", "L2/L3")[2] = study.t1(5.0)
     root = study.write()

@@ -83,6 +83,13 @@ def test_same_orientation_tolerance():
     assert not same_orientation(AXIAL, [1, 0, 0, 0, 0.9989, 0.0011])
     assert same_orientation(AXIAL, [1, 0, 0, 0, 0.99, 0.01], atol=0.02)
     assert not same_orientation(AXIAL, SAGITTAL)
+    assert not same_orientation(AXIAL, [1, 0, 0, 0, 1, np.nan])  # as np.max(...) <= atol
+
+
+def test_slice_order_without_ties_is_the_sort_by_offset():
+    np.testing.assert_array_equal(slice_order([3.0, -1.0, 2.0], [1, 2, 3]), [1, 2, 0])
+    # A NaN offset is no position of its own: it joins the run before it.
+    np.testing.assert_array_equal(slice_order([0.0, 5.0, np.nan], [9, 2, 1]), [0, 2, 1])
 
 
 def test_slice_order_ties_broken_by_instance_number():

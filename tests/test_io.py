@@ -31,6 +31,7 @@ from pydicom.uid import (
 )
 
 from eda_helpers import SeriesError, Volume, read_series, read_stacks
+from eda_helpers.io import read_headers
 
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 SERIES = "1.2.826.0.1.3680043.8.498.1"
@@ -449,6 +450,28 @@ def test_mixed_slice_sizes_are_separate_stacks(tmp_path, rng):
     big, small = read_stacks(tmp_path)
     assert big.shape == (3, 8, 6) and big.spacing == (3.0, 0.5, 0.5)
     assert small.shape == (2, 4, 3) and small.spacing == (3.0, 1.0, 1.0)
+
+
+def test_stacks_with_the_same_lowest_instance_come_in_the_order_of_their_files(tmp_path, rng):
+    write_stack(tmp_path, rng, [0.0, 3.0], shape=(8, 6), names=["b1.dcm", "b2.dcm"])
+    write_stack(tmp_path, rng, [1.5, 4.5], shape=(4, 3), names=["a1.dcm", "a2.dcm"])
+    first, second = read_stacks(tmp_path)
+    assert (first.shape, second.shape) == ((2, 4, 3), (2, 8, 6))
+    assert [f.name for f in first.files] == ["a1.dcm", "a2.dcm"]
+
+
+def test_a_stack_is_grouped_against_its_first_slice(tmp_path, rng):
+    # Cosines 0.0006 apart stay one stack; a third 0.0012 from the first does not,
+    # though it is within 0.001 of the second: each slice is compared with the first
+    # slice of each stack, in the order of the files.
+    for i, z in enumerate((0.0, 0.0006, 0.0012)):
+        orientation = (1.0, 0.0, 0.0, 0.0, 1.0, z)
+        write_stack(
+            tmp_path, rng, [4.0 * i], orientation=orientation, instances=[i + 1],
+            names=[f"{i + 1}.dcm"],
+        )  # fmt: skip
+    stacks, _ = read_headers(sorted(tmp_path.iterdir()))
+    assert [sorted(h.instance for h in s) for s in stacks] == [[1, 2], [3]]
 
 
 def test_interleaved_echoes_split_only_when_positions_repeat(tmp_path, rng):

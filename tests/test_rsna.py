@@ -189,6 +189,40 @@ def test_labels_wide_and_long_agree(sample_root):
     )
 
 
+def test_long_form_of_a_study_listed_twice(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    wide = pd.read_csv(sample_root / "train.csv", dtype=str)
+    again = wide.iloc[[0]].copy()
+    again.iloc[0, 1:] = "Severe"
+    pd.concat([wide.iloc[[0]], wide.iloc[[1]], again], ignore_index=True).to_csv(
+        root / "train.csv", index=False
+    )
+    long = rsna.read_labels(root, form="long")
+    first, second = (int(v) for v in wide["study_id"][:2])
+    assert long["study_id"].tolist() == [first] * 50 + [second] * 25
+    # Condition by condition and level by level, the rows of the study in the file's order.
+    twice = long[long["study_id"] == first]
+    assert twice["severity"].tolist()[1::2] == ["Severe"] * 25
+    assert twice["severity"].tolist()[0::2] == wide.iloc[0, 1:].tolist()
+    assert twice["condition"].tolist()[:2] == ["Spinal Canal Stenosis"] * 2
+    assert twice["level"].tolist()[:4] == ["L1/L2", "L1/L2", "L2/L3", "L2/L3"]
+
+
+def test_ids_are_read_exactly_whatever_their_spelling(sample_root, tmp_path):
+    root = _copy_root(sample_root, tmp_path)
+    coords = pd.read_csv(sample_root / "train_label_coordinates.csv", dtype=str)
+    coords.loc[:3, "instance_number"] = ["0012", " 7", "+8", "9.0"]
+    coords.loc[0, "series_id"] = "\u0661\u0662"  # Arabic-Indic digits: 12, as int() reads them
+    coords.to_csv(root / "train_label_coordinates.csv", index=False)
+    table = rsna.read_coordinates(root)
+    assert table["instance_number"].tolist()[:4] == [12, 7, 8, 9]
+    assert table["series_id"][0] == 12 and table["series_id"].dtype == np.int64
+    coords.loc[1, "series_id"] = "12_000"  # int() would take it; an id is digits only
+    coords.to_csv(root / "train_label_coordinates.csv", index=False)
+    with pytest.raises(ValueError, match=r"series_id must hold whole numbers .* line\(s\) 3"):
+        rsna.read_coordinates(root)
+
+
 def test_missing_label_is_nan_and_kept_in_long_form(sample_root, tmp_path):
     root = _copy_root(sample_root, tmp_path)
     labels = pd.read_csv(sample_root / "train.csv")

@@ -185,6 +185,63 @@ def test_bad_arguments(sample_root):
         rsna.project_labels(42, _study(sample_root))
 
 
+def test_tables_given_must_be_those_of_the_readers(sample_root):
+    study = _study(sample_root)
+    coords = rsna.read_coordinates(sample_root)
+    with pytest.raises(TypeError, match=r"descriptions: expected a pandas DataFrame, got dict"):
+        rsna.project_labels(sample_root, study, descriptions={"study_id": [study]})
+    with pytest.raises(
+        ValueError, match=r"descriptions: expected a table .* without series_description; pass"
+    ):
+        rsna.project_labels(
+            sample_root,
+            study,
+            descriptions=rsna.read_descriptions(sample_root).drop(columns="series_description"),
+        )
+    with pytest.raises(TypeError, match=r"coordinates: expected a pandas DataFrame, got list"):
+        rsna.project_labels(sample_root, study, coordinates=[])
+    with pytest.raises(
+        ValueError,
+        match=r"coordinates: expected a table with the columns study_id, series_id, .* "
+        r"without x; pass the table of read_coordinates",
+    ):
+        rsna.project_labels(sample_root, study, coordinates=coords.drop(columns="x"))
+
+
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_tables_with_other_string_dtypes_give_the_same_answer(sample_root, projected, dtype):
+    coords = rsna.read_coordinates(sample_root)
+    descriptions = rsna.read_descriptions(sample_root)
+    coords = coords.astype({"condition": dtype, "level": dtype})
+    descriptions = descriptions.astype({"series_description": dtype})
+    table = rsna.project_labels(
+        sample_root, _study(sample_root), coordinates=coords, descriptions=descriptions
+    )
+    pd.testing.assert_frame_equal(table, projected)
+
+
+def test_a_filtered_table_gives_the_rows_of_its_labels(sample_root, projected):
+    coords = rsna.read_coordinates(sample_root)
+    canal = coords[coords["condition"] == "Spinal Canal Stenosis"]  # its index has gaps
+    assert not canal.index.equals(pd.RangeIndex(len(canal)))
+    table = rsna.project_labels(sample_root, _study(sample_root), coordinates=canal)
+    expected = projected[projected["condition"] == "Spinal Canal Stenosis"]
+    pd.testing.assert_frame_equal(table, expected.reset_index(drop=True))
+
+
+def test_a_rewritten_csv_file_is_read_again(sample_root, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(sample_root, root)
+    study = _study(root)
+    before = rsna.project_labels(root, study)
+    coords = rsna.read_coordinates(root)
+    first = coords.index[coords["study_id"] == study][0]
+    coords.drop(index=first).to_csv(root / "train_label_coordinates.csv", index=False)
+    after = rsna.project_labels(root, study)
+    targets = len(before[["target_series_id", "target_stack"]].drop_duplicates())
+    assert len(after) == len(before) - targets
+
+
 def test_a_missing_series_folder_warns_and_leaves_its_labels_out(sample_root, tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(sample_root, root)

@@ -30,7 +30,7 @@ from .. import _checks, geometry
 from ..io import read_headers
 from ..vocabulary import CONDITIONS, LABELLED_ON, LEVELS, condition_name, level_name
 from .scan import _hidden, _study_ids
-from .tables import _path, read_coordinates, read_descriptions, read_labels
+from .tables import _cached, _path, read_coordinates, read_descriptions, read_labels
 
 __all__ = [
     "CHECK_COLUMNS",
@@ -125,22 +125,50 @@ def _mm(value: float) -> str:
     return f"{value:.1f} mm"
 
 
-def _series_files(folder: Path) -> list[Path]:
-    """The files of a series folder (none when it is missing), hidden ones left out."""
+def _series_names(folder: Path) -> list[str]:
+    """The names of the files of a series folder, sorted (none when it is missing),
+    hidden ones left out."""
     # scandir's entries know their type without a stat per file.
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         with os.scandir(folder) as entries:
             names = sorted(e.name for e in entries if e.is_file())
-        return [p for p in (folder / n for n in names) if not _hidden(p)]
+        # _hidden judges a name by its leading dot: most folders hold no such name.
+        if any(n.startswith(".") for n in names):
+            names = [n for n in names if not _hidden(Path(n))]
+        return names
     return []
+
+
+def _series_files(folder: Path) -> list[Path]:
+    """The files of a series folder (none when it is missing), hidden ones left out."""
+    return [folder / n for n in _series_names(folder)]
+
+
+def _stem(name: str) -> str:
+    """``Path(name).stem``, without a Path for the usual names."""
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:  # a name with a proper suffix: every Python agrees
+        return name[:dot]
+    return Path(name).stem  # a leading or trailing dot: as this Python's pathlib says
+
+
+def _instance_names(names: Iterable[str]) -> dict[int, str]:
+    """The file names by the instance number they give (the competition's names)."""
+    out: dict[int, str] = {}
+    for n in names:
+        stem = _stem(n)
+        if stem.isdigit():
+            out.setdefault(int(stem), n)
+    return out
 
 
 def _instance_files(files: Iterable[Path]) -> dict[int, Path]:
     """The files by the instance number their name gives (the competition's names)."""
     out: dict[int, Path] = {}
     for p in files:
-        if p.stem.isdigit():
-            out.setdefault(int(p.stem), p)
+        stem = _stem(p.name)
+        if stem.isdigit():
+            out.setdefault(int(stem), p)
     return out
 
 
@@ -170,28 +198,29 @@ def _series_midline(files: Iterable[Path]) -> float | None:
 
 def _locate(
     labels: list[_Label], folder: Path, where: str
-) -> tuple[Iterator[dict[str, Any]], list[Path]]:
+) -> tuple[Iterator[dict[str, Any]], list[str]]:
     """Attach to each label of one series the header of its slice; the findings of
-    ``missing_instance`` and ``outside_image``, and the files of the series."""
-    every = _series_files(folder)
-    files = _instance_files(every)
+    ``missing_instance`` and ``outside_image``, and the names of the series' files."""
+    names = _series_names(folder)
+    numbered = _instance_names(names)
     wanted = {lb.instance for lb in labels}
     # The competition names each file by its instance number: read only those files,
     # and every file only when the names do not lead to the instances.
-    by_name = {n: files[n] for n in wanted if n in files}
-    found, bad = _headers_by_instance(by_name.values())
-    if any(n not in found or files[n] not in {h.path for h in found[n]} for n in by_name) or (
-        len(by_name) < len(wanted) and len(every) > len(by_name)
+    files = {n: folder / numbered[n] for n in wanted if n in numbered}
+    found, bad = _headers_by_instance(files.values())
+    if any(n not in found or files[n] not in {h.path for h in found[n]} for n in files) or (
+        len(files) < len(wanted) and len(names) > len(files)
     ):
-        found, bad = _headers_by_instance(every)
+        found, bad = _headers_by_instance([folder / n for n in names])
     findings: list[dict[str, Any]] = []
+    placed: list[tuple[_Label, Any]] = []
     for lb in labels:
         headers = found.get(lb.instance, [])
         if len(headers) > 1:  # stacks numbered alike: the file named by the number
             named = [h for h in headers if h.path == files.get(lb.instance)]
             headers = named or headers[:1]
         if not headers:
-            if not every:
+            if not names:
                 why = f"{where} has no files" if folder.is_dir() else f"there is no folder {where}"
             elif lb.instance in files and files[lb.instance] in bad:
                 path = files[lb.instance]
@@ -219,10 +248,17 @@ def _locate(
                 )
             )
         elif h.position is not None and h.orientation is not None and h.pixel_spacing is not None:
-            lb.point = geometry.pixel_to_patient(
-                [lb.x, lb.y], h.position, h.orientation, h.pixel_spacing
-            )[0]
-    return iter(findings), every
+            placed.append((lb, h))
+    if placed:  # every point of the series in one call
+        points = geometry.pixel_to_patient(
+            [(lb.x, lb.y) for lb, _ in placed],
+            [h.position for _, h in placed],
+            [h.orientation for _, h in placed],
+            [h.pixel_spacing for _, h in placed],
+        )
+        for (lb, _), point in zip(placed, points, strict=True):
+            lb.point = point
+    return iter(findings), names
 
 
 def _same_slice(labels: list[_Label]) -> Iterator[dict[str, Any]]:
@@ -303,14 +339,15 @@ def _levels(labels: list[_Label]) -> Iterator[dict[str, Any]]:
             continue
         for (i, a), (j, b) in itertools.pairwise(present):
             assert a.point is not None and b.point is not None
-            gap = float(np.linalg.norm(b.point - a.point)) / (j - i)
+            apart = float(np.linalg.norm(b.point - a.point))
+            gap = apart / (j - i)
             if not lo <= gap <= hi:
                 per = "" if j - i == 1 else f" ({_mm(gap)} per level, {j - i} levels apart)"
                 yield _finding(
                     b,
                     "level_spacing",
-                    f"{b.level} lies {_mm(float(np.linalg.norm(b.point - a.point)))} from "
-                    f"{a.level}{per}; neighbouring levels lie {lo:g} to {hi:g} mm apart.",
+                    f"{b.level} lies {_mm(apart)} from {a.level}{per}; neighbouring levels "
+                    f"lie {lo:g} to {hi:g} mm apart.",
                 )
 
 
@@ -377,7 +414,9 @@ def check_labels(
     ImagePositionPatient, ImageOrientationPatient or PixelSpacing is left out of the
     geometric rules (``side``, ``same_slice``, ``level_order``, ``level_spacing``); of a
     level labelled twice in one series, the first point is the one they judge. A finding
-    is evidence, not a verdict: nothing is changed and nothing is written.
+    is evidence, not a verdict: nothing is changed and nothing is written. The three
+    CSV files are read once per version (a rewritten file is read again), as by
+    :func:`~eda_helpers.rsna.project_labels`.
 
     Parameters
     ----------
@@ -439,9 +478,9 @@ def check_labels(
             f"data: {root} has no train_images/ folder; pass the dataset root (the folder "
             f"that holds train_images/ and the CSV files)"
         )
-    coordinates = read_coordinates(root)
-    grades = read_labels(root, form="long")
-    table = read_descriptions(root)
+    coordinates = _cached(read_coordinates, root, "train", "label_coordinates")
+    grades = _cached(read_labels, root, "train", "labels", form="long")
+    table = _cached(read_descriptions, root, "train", "series_descriptions")
     wanted = None if studies is None else _study_ids(studies)
     if wanted is not None:
         absent = sorted(wanted - set(coordinates["study_id"]) - set(grades["study_id"]))
@@ -589,14 +628,14 @@ def _series_findings(
 def _grade_findings(coordinates: pd.DataFrame, grades: pd.DataFrame) -> list[dict[str, Any]]:
     graded = {
         (int(st), str(c), str(lv))
-        for st, c, lv, sev in zip(
+        for st, c, lv, missing in zip(
             grades["study_id"].tolist(),
             grades["condition"].tolist(),
             grades["level"].tolist(),
-            grades["severity"].tolist(),
+            grades["severity"].isna().tolist(),
             strict=True,
         )
-        if not pd.isna(sev)
+        if not missing
     }
     studies_graded = set(grades["study_id"])
     pointed: dict[tuple[int, str, str], list[tuple[int, int]]] = defaultdict(list)
@@ -639,32 +678,34 @@ def _grade_findings(coordinates: pd.DataFrame, grades: pd.DataFrame) -> list[dic
 
 
 def _as_table(findings: list[dict[str, Any]]) -> pd.DataFrame:
-    table = pd.DataFrame(findings, columns=list(CHECK_COLUMNS))
-    table = table.astype(
-        {
-            "study_id": np.int64,
-            "series_id": "Int64",
-            "instance_number": "Int64",
-            "condition": object,
-            "level": object,
-            "rule": object,
-            "detail": object,
-        }
-    )
+    # Sorted as plain tuples, then one frame built with its dtypes: a frame of keys and
+    # its sort cost more than the findings themselves.
     conditions = {condition_name(c): i for i, c in enumerate(CONDITIONS)}
     levels = {lv: i for i, lv in enumerate(_TITLE_LEVELS)}
-    keys = pd.DataFrame(
+    last = len(LABEL_RULES) + len(CONDITIONS) + len(LEVELS)  # an unknown name sorts last
+
+    def key(f: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            f["study_id"],
+            2**62 if f["series_id"] is None else f["series_id"],
+            conditions.get(f["condition"], last),
+            levels.get(f["level"], last),
+            _RULE_ORDER.get(f["rule"], last),
+            -1 if f["instance_number"] is None else f["instance_number"],
+        )
+
+    rows = sorted(findings, key=key)
+    return pd.DataFrame(
         {
-            "st": table["study_id"].tolist(),
-            "se": table["series_id"].fillna(2**62),
-            "c": table["condition"].map(conditions),
-            "lv": table["level"].map(levels),
-            "r": table["rule"].map(_RULE_ORDER),
-            "n": table["instance_number"].fillna(-1),
+            "study_id": np.array([f["study_id"] for f in rows], dtype=np.int64),
+            "series_id": pd.array([f["series_id"] for f in rows], dtype="Int64"),
+            "instance_number": pd.array([f["instance_number"] for f in rows], dtype="Int64"),
+            **{
+                c: pd.Series([f[c] for f in rows], dtype=object)
+                for c in ("condition", "level", "rule", "detail")
+            },
         }
     )
-    order = keys.sort_values(["st", "se", "c", "lv", "r", "n"], kind="stable").index
-    return table.loc[order].reset_index(drop=True)
 
 
 def _label_file(folder: Path, instance: int) -> Path | None:

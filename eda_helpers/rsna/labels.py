@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import _checks
 from ..volume import Point, Volume
+from .tables import _rows_of
 
 
 def _point_text(condition: str, level: str) -> str:
@@ -64,7 +65,7 @@ def label_points(coordinates: pd.DataFrame, series: int | str | os.PathLike[str]
     """
     _coordinates(coordinates)
     sid = _checks.identifier("series", series)
-    rows = coordinates[coordinates["series_id"] == sid]
+    rows = coordinates.iloc[_rows_of(coordinates, "series_id", sid)]
     return [
         Point(int(n), float(x), float(y), _point_text(str(c), str(lv)))
         for n, x, y, c, lv in zip(
@@ -169,29 +170,13 @@ def locate_labels(
             )
         series_id = int(folder.name)
     series_id = _checks.identifier("series_id", series_id)
-    where: dict[int, list[tuple[int, int]]] = {}
-    for k, v in enumerate(stacks):
-        for i, n in enumerate(v.instance_numbers):
-            where.setdefault(int(n), []).append((k, i))
-    rows = coordinates[coordinates["series_id"] == series_id].copy()
-    found: list[tuple[int, int] | None] = []
-    ambiguous: set[int] = set()
-    for n in map(int, rows["instance_number"]):
-        places = where.get(n, [])
-        if len(places) > 1:
-            # Two slices carry that InstanceNumber (the stacks of a series may number
-            # their slices alike): the competition's number is the file's name.
-            places = [(k, i) for k, i in places if Path(stacks[k].files[i]).stem == str(n)]
-            if len(places) != 1:
-                ambiguous.add(n)
-        found.append(places[0] if len(places) == 1 else None)
-    rows["stack"] = pd.array([f[0] if f else pd.NA for f in found], dtype="Int64")
-    rows["slice_index"] = pd.array([f[1] if f else pd.NA for f in found], dtype="Int64")
+    rows = coordinates.iloc[_rows_of(coordinates, "series_id", series_id)].copy()
+    stack, index, lost, ambiguous = _place_labels(rows["instance_number"].tolist(), stacks)
+    rows["stack"] = pd.array(stack, dtype="Int64")
+    rows["slice_index"] = pd.array(index, dtype="Int64")
     rows["text"] = [
         _point_text(str(c), str(lv)) for c, lv in zip(rows["condition"], rows["level"], strict=True)
     ]
-    lost = sorted({int(n) for n, f in zip(rows["instance_number"], found, strict=True) if not f})
-    lost = [n for n in lost if n not in ambiguous]
     if lost:
         _checks.warn(
             f"coordinates: {len(lost)} labelled instance number(s) of series {series_id} "
@@ -199,11 +184,63 @@ def locate_labels(
             f"Volume(s); their stack and slice_index are <NA>",
         )
     if ambiguous:
-        shown = sorted(ambiguous)
         _checks.warn(
-            f"coordinates: {len(shown)} labelled instance number(s) of series {series_id} "
-            f"({', '.join(map(str, shown[:10]))}) are held by several slices of the "
+            f"coordinates: {len(ambiguous)} labelled instance number(s) of series {series_id} "
+            f"({', '.join(map(str, ambiguous[:10]))}) are held by several slices of the "
             f"{len(stacks)} Volume(s), and no file name tells them apart; their stack and "
             f"slice_index are <NA>; pass only the Volume the labels belong to",
         )
     return rows
+
+
+def _place_labels(
+    instances: Sequence[int], stacks: Sequence[Volume]
+) -> tuple[list[int | None], list[int | None], list[int], list[int]]:
+    """The rule of :func:`locate_labels`: the stack and slice of each labelled instance.
+
+    Each instance number is looked up among the slices of ``stacks``; when several
+    slices carry it (stacks of a series numbered alike), the one whose file is named by
+    the number (the competition's convention) is taken, and if that does not settle
+    it, none. Plain lists in and out, so that a caller placing the labels of many
+    series (:func:`eda_helpers.rsna.project_labels`) pays nothing per DataFrame.
+
+    Parameters
+    ----------
+    instances : sequence of int
+        The labelled instance numbers, one per label.
+    stacks : sequence of Volume
+        The Volumes of the series.
+
+    Returns
+    -------
+    stack, slice_index : list of int or None
+        Per label, the index in ``stacks`` and the slice's index in that Volume; None
+        where the instance is on no single slice.
+    lost : list of int
+        The instance numbers that no slice carries, sorted, each once.
+    ambiguous : list of int
+        The instance numbers that several slices carry and no file name tells apart,
+        sorted, each once.
+    """
+    where: dict[int, list[tuple[int, int]]] = {}
+    for k, v in enumerate(stacks):
+        for i, n in enumerate(v.instance_numbers):
+            where.setdefault(int(n), []).append((k, i))
+    stack: list[int | None] = []
+    index: list[int | None] = []
+    lost: set[int] = set()
+    ambiguous: set[int] = set()
+    for n in map(int, instances):
+        places = where.get(n, [])
+        if len(places) > 1:
+            # Two slices carry that InstanceNumber (the stacks of a series may number
+            # their slices alike): the competition's number is the file's name.
+            places = [(k, i) for k, i in places if Path(stacks[k].files[i]).stem == str(n)]
+            if len(places) != 1:
+                ambiguous.add(n)
+        elif not places:
+            lost.add(n)
+        place = places[0] if len(places) == 1 else None
+        stack.append(None if place is None else place[0])
+        index.append(None if place is None else place[1])
+    return stack, index, sorted(lost), sorted(ambiguous)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,16 @@ import torch
 
 from .. import _checks, geometry, io
 from ..volume import Volume
-from .labels import locate_labels
-from .tables import Split, read_coordinates, read_descriptions
+from .labels import _USED, _place_labels
+from .tables import (
+    DESCRIPTION_COLUMNS,
+    Split,
+    _cached,
+    _column_at,
+    _rows_of,
+    read_coordinates,
+    read_descriptions,
+)
 
 __all__ = ["PROJECTION_COLUMNS", "StudyPane", "StudyViewer", "project_labels", "show_study"]
 
@@ -50,28 +57,6 @@ PROJECTION_COLUMNS = (
 """Columns of :func:`project_labels`."""
 
 
-# The CSV tables last read, by file and version: a notebook that looks at study after
-# study reads them once (parsing and checking the coordinates costs more than reading
-# one study's headers). Keyed by path, size and modification time, so that a rewritten
-# file is read again; callers only ever filter the cached frames, never modify them.
-_TABLES: dict[tuple[str, str, int, int], pd.DataFrame] = {}
-_TABLES_KEPT = 4
-
-
-def _table(reader: Any, root: Path, split: Split, name: str) -> pd.DataFrame:
-    path = root / f"{split}_{name}.csv"
-    try:
-        stat = path.stat()
-    except OSError:  # let the reader say what is missing (or give the empty test table)
-        return reader(root, split=split)
-    key = (reader.__name__, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _TABLES:
-        while len(_TABLES) >= _TABLES_KEPT:
-            _TABLES.pop(next(iter(_TABLES)))
-        _TABLES[key] = reader(root, split=split)
-    return _TABLES[key]
-
-
 @dataclass(frozen=True)
 class _Stack:
     """One stack of a study, as a Volume that holds geometry only."""
@@ -80,6 +65,12 @@ class _Stack:
     description: str
     stack: int
     volume: Volume
+
+
+# The pixels of a geometry-only Volume: one zero, seen through a zero-stride view of
+# the stack's shape. The Volumes share it: they never leave this module, and nothing
+# here writes to pixels.
+_NO_PIXELS = torch.zeros((), dtype=torch.uint8)
 
 
 def _geometry_volume(headers: list[Any]) -> Volume | str:
@@ -94,17 +85,16 @@ def _geometry_volume(headers: list[Any]) -> Volume | str:
     instances = np.array([-1 if h.instance is None else h.instance for h in headers])
     # The order of read_stacks (duplicates kept): along the normal, ties by InstanceNumber.
     order = geometry.slice_order(geometry.slice_offsets(positions, first.orientation), instances)
-    headers = [headers[i] for i in order]
     tagged = getattr(first, "spacing_between", None) or getattr(first, "thickness", None)
     try:
         return Volume.from_array(
-            torch.zeros((), dtype=torch.uint8).expand(len(headers), first.rows, first.cols),
+            _NO_PIXELS.expand(len(headers), first.rows, first.cols),
             positions=positions[order],
             orientation=first.orientation,
             pixel_spacing=first.pixel_spacing,
             slice_spacing=abs(float(tagged)) if tagged else None,
-            instance_numbers=[int(n) for n in instances[order]],
-            files=[h.path for h in headers],
+            instance_numbers=instances[order].tolist(),
+            files=[headers[i].path for i in order.tolist()],
             description=first.description,
             series_uid=first.series_uid,
             study_uid=first.study_uid,
@@ -114,18 +104,16 @@ def _geometry_volume(headers: list[Any]) -> Volume | str:
 
 
 def _study_stacks(
-    root: Path, study_id: int, split: Split, descriptions: pd.DataFrame
+    root: Path, study_id: int, split: Split, series_ids: list[Any], names: list[Any]
 ) -> tuple[list[_Stack], list[str]]:
-    rows = descriptions[descriptions["study_id"] == study_id]
     stacks: list[_Stack] = []
     problems: list[str] = []
-    for series_id, description in zip(rows["series_id"], rows["series_description"], strict=True):
+    for series_id, description in zip(series_ids, names, strict=True):
         folder = root / f"{split}_images" / str(study_id) / str(series_id)
         if not folder.is_dir():
             problems.append(f"series {series_id} ({description}): no folder {folder}")
             continue
-        files = sorted(p for p in folder.iterdir() if p.is_file())
-        found, unreadable = io.read_headers(files)
+        found, unreadable = io.read_headers(io._folder_files(folder))
         if unreadable:
             path, reason = unreadable[0]
             problems.append(
@@ -190,9 +178,11 @@ def project_labels(
     Raises
     ------
     ValueError
-        If ``study_id`` is not an id, or not a study of the descriptions table.
+        If ``study_id`` is not an id, or not a study of the descriptions table; if
+        ``coordinates`` or ``descriptions`` lacks one of the columns of its reader.
     TypeError
-        If ``data`` is not a path or ``study_id`` not an int or string.
+        If ``data`` is not a path, ``study_id`` not an int or string, or
+        ``coordinates`` or ``descriptions`` not a DataFrame.
 
     Warns
     -----
@@ -219,106 +209,121 @@ def project_labels(
     root = _checks.path("data", data)
     sid = _checks.identifier("study_id", study_id)
     if descriptions is None:
-        descriptions = _table(read_descriptions, root, split, "series_descriptions")
-    if not (descriptions["study_id"] == sid).any():
+        descriptions = _cached(read_descriptions, root, split, "series_descriptions")
+    else:
+        _checks.table(
+            "descriptions", descriptions, DESCRIPTION_COLUMNS, made_by="read_descriptions"
+        )
+    # Plain arrays from here on: pandas' per-call cost of taking a study's or a series'
+    # rows is more than the geometry of the whole study.
+    here = _rows_of(descriptions, "study_id", sid)
+    if not here.size:
         ids = list(dict.fromkeys(descriptions["study_id"]))
         raise ValueError(
             f"study_id: expected a study of the {split} series descriptions, got {sid}; it "
             f"lists {len(ids)} studies (e.g. {', '.join(map(str, ids[:3]))})"
         )
     if coordinates is None:
-        coordinates = _table(read_coordinates, root, split, "label_coordinates")
-    coords = coordinates[coordinates["study_id"] == sid]
-    stacks, problems = _study_stacks(root, sid, split, descriptions)
+        coordinates = _cached(read_coordinates, root, split, "label_coordinates")
+    else:
+        _checks.table("coordinates", coordinates, ("study_id", *_USED), made_by="read_coordinates")
+    stacks, problems = _study_stacks(
+        root,
+        sid,
+        split,
+        _column_at(descriptions, "series_id", here).tolist(),
+        _column_at(descriptions, "series_description", here).tolist(),
+    )
 
-    # Each label on its own slice (the same rule as locate_labels), then in mm. Plain
-    # arrays from here on: pandas per-group operations cost more than the geometry.
-    order: list[Any] = []
-    source: dict[str, list[Any]] = {c: [] for c in PROJECTION_COLUMNS[:8]}
-    for series_id in dict.fromkeys(coords["series_id"]):
+    # Each label on its own slice (the rule of locate_labels), then in mm.
+    labelled = _rows_of(coordinates, "study_id", sid)
+    series_of = _column_at(coordinates, "series_id", labelled)
+    instance_of = _column_at(coordinates, "instance_number", labelled)
+    # (row, column) of each label in its slice's pixels
+    pixel_of = np.stack(
+        [_column_at(coordinates, c, labelled, np.float64) for c in ("y", "x")], axis=1
+    )
+    taken: list[Any] = []  # positions in coordinates of the labels placed, series by series
+    points: list[Any] = []  # and their points (mm)
+    for series_id in dict.fromkeys(series_of.tolist()):
+        rows = np.flatnonzero(series_of == series_id)
         own = [s for s in stacks if s.series_id == series_id]
-        rows = coords[coords["series_id"] == series_id]
         if not own:
             problems.append(
                 f"the {len(rows)} label(s) of series {series_id} are left out: the series "
                 f"has no stack with geometry"
             )
             continue
-        with warnings.catch_warnings(record=True) as caught:
-            # locate_labels speaks of Volumes; here the missing instances are said once,
-            # in this function's own warning, with the study.
-            warnings.simplefilter("always")
-            placed = locate_labels(rows, [s.volume for s in own], series_id=int(series_id))
-        lost = sorted(
-            {
-                int(n)
-                for n, k in zip(placed["instance_number"], placed["stack"], strict=True)
-                if pd.isna(k)
-            }
+        stack, index, lost, ambiguous = _place_labels(
+            instance_of[rows].tolist(), [s.volume for s in own]
         )
-        if lost:
+        missing = sorted({*lost, *ambiguous})
+        if missing:
             problems.append(
-                f"{len(lost)} labelled instance number(s) of series {series_id} "
-                f"({', '.join(map(str, lost[:10]))}) are on no single slice of the series, so "
-                f"their labels are left out (rsna.check_labels reports a missing one as "
+                f"{len(missing)} labelled instance number(s) of series {series_id} "
+                f"({', '.join(map(str, missing[:10]))}) are on no single slice of the series, "
+                f"so their labels are left out (rsna.check_labels reports a missing one as "
                 f"missing_instance)"
             )
-        for w in caught:
-            if not str(w.message).startswith("coordinates:"):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        stack = placed["stack"].to_numpy(dtype=np.float64, na_value=np.nan)
-        found = ~np.isnan(stack)
-        if not found.any():
+        found = [j for j, k in enumerate(stack) if k is not None]
+        if not found:
             continue
-        stack = stack[found].astype(np.intp)
-        index = np.c_[
-            placed["slice_index"].to_numpy(dtype=np.float64, na_value=np.nan)[found],
-            placed["y"].to_numpy(dtype=np.float64)[found],
-            placed["x"].to_numpy(dtype=np.float64)[found],
-        ]
-        mm = np.empty((len(index), 3))
-        for k in np.unique(stack):
-            mm[stack == k] = own[int(k)].volume.world(index[stack == k])
-        order.append(placed.index.to_numpy()[found])
-        for c in PROJECTION_COLUMNS[:5]:
-            source[c].append(placed[c].to_numpy()[found])
-        for d, c in enumerate(PROJECTION_COLUMNS[5:8]):
-            source[c].append(mm[:, d])
+        at = rows[found]
+        on = np.array([stack[j] for j in found], dtype=np.intp)
+        voxels = np.empty((len(at), 3))  # slice, row, column
+        voxels[:, 0] = [index[j] for j in found]
+        voxels[:, 1:] = pixel_of[at]
+        mm = np.empty((len(at), 3))
+        for k in dict.fromkeys(on.tolist()):
+            mm[on == k] = own[k].volume.world(voxels[on == k])
+        taken.append(labelled[at])
+        points.append(mm)
     if problems:  # one warning per call, the first few problems in it
         _checks.warn(
             f"study {sid} in {root}: {'; '.join(problems[:5])}"
             + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         )
-    if not order or not stacks:
+    if not taken or not stacks:
         return _empty()
-    by_table = np.argsort(np.concatenate(order), kind="stable")  # the table's order
-    labels = {c: np.concatenate(v)[by_table] for c, v in source.items()}
-    n_labels = len(by_table)
-    points = np.c_[labels["patient_x"], labels["patient_y"], labels["patient_z"]]
+    at = np.concatenate(taken)
+    index = coordinates.index
+    # The table's order: that of its index labels (its positions, for a RangeIndex).
+    by_table = np.argsort(
+        at if isinstance(index, pd.RangeIndex) and index.step > 0 else index.to_numpy()[at],
+        kind="stable",
+    )
+    at = at[by_table]
+    xyz = np.concatenate(points)[by_table]
+    n_labels = len(at)
 
     # Label-major rows: label l on target t is row l * len(stacks) + t.
     n_targets = len(stacks)
-    projected = [t.volume.project(points) for t in stacks]
-    columns: dict[str, Any] = {c: np.repeat(v, n_targets) for c, v in labels.items()}
+    projected = [t.volume.project(xyz) for t in stacks]
+    columns: dict[str, Any] = {
+        c: np.repeat(_column_at(coordinates, c, at), n_targets) for c in PROJECTION_COLUMNS[:5]
+    }
+    for d, c in enumerate(PROJECTION_COLUMNS[5:8]):
+        columns[c] = np.repeat(xyz[:, d], n_targets)
+
+    def per_target(values: list[Any], dtype: Any) -> Any:
+        return np.tile(np.array(values, dtype=dtype), n_labels)
 
     def per_row(values: list[Any], dtype: Any) -> Any:
-        return np.stack(
-            [np.broadcast_to(np.asarray(v, dtype=dtype), n_labels) for v in values], axis=1
-        ).ravel()
+        return np.stack([np.asarray(v, dtype=dtype) for v in values], axis=1).ravel()
 
-    columns["target_series_id"] = per_row([t.series_id for t in stacks], np.int64)
-    columns["target_description"] = per_row([t.description for t in stacks], object)
-    columns["target_stack"] = per_row([t.stack for t in stacks], np.int64)
+    columns["target_series_id"] = per_target([t.series_id for t in stacks], np.int64)
+    columns["target_description"] = per_target([t.description for t in stacks], object)
+    columns["target_stack"] = per_target([t.stack for t in stacks], np.int64)
     columns["target_slice_index"] = per_row([p.slice_index for p in projected], np.int64)
     columns["target_instance_number"] = per_row(
         [
-            np.asarray(t.volume.instance_numbers)[p.slice_index]
+            np.array(t.volume.instance_numbers)[p.slice_index]
             for t, p in zip(stacks, projected, strict=True)
         ],
         np.int64,
     )
-    for name, attr in (("x", "x"), ("y", "y"), ("distance_mm", "distance_mm")):
-        columns[name] = per_row([getattr(p, attr) for p in projected], np.float64)
+    for name in ("x", "y", "distance_mm"):
+        columns[name] = per_row([getattr(p, name) for p in projected], np.float64)
     columns["inside"] = per_row([p.inside for p in projected], bool)
     return pd.DataFrame(columns)  # every column already has its dtype (see _DTYPES)
 
@@ -560,7 +565,7 @@ def show_study(
     sid = _checks.identifier("study_id", study_id)
     width = _checks.integer("width", width, minimum=64)
     if descriptions is None:
-        descriptions = _table(read_descriptions, root, split, "series_descriptions")
+        descriptions = _cached(read_descriptions, root, split, "series_descriptions")
     labels = project_labels(
         root, sid, split=split, coordinates=coordinates, descriptions=descriptions
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from .. import _checks
 from ..vocabulary import CONDITIONS, LEVELS, SEVERITIES, condition_name, level_name
@@ -64,6 +66,16 @@ def _bad_lines(path: Path, column: str, rule: str, bad: pd.Series) -> ValueError
 
 def _whole_numbers(path: Path, column: str, text: pd.Series) -> pd.Series:
     """int64 from the file's text, exactly: ids are parsed as text, never as floats."""
+    raw = text.to_numpy(dtype=object)
+    # The common case, plain decimal digits (those the pattern below takes, Unicode
+    # digits included), in one pass: the pattern costs ten times more.
+    if all(type(v) is str and v.isdecimal() for v in raw):
+        try:
+            ints = np.fromiter(map(int, raw), dtype=np.int64, count=len(raw))
+        except OverflowError:  # an id beyond 64 bits: the general path names its line
+            pass
+        else:
+            return pd.Series(ints, index=text.index)
     stripped = text.str.strip()
     # "123.0" is how a table that went through a float column writes its ids.
     digits = stripped.str.extract(r"^([+-]?\d+)(?:\.0*)?$", expand=False)
@@ -72,6 +84,114 @@ def _whole_numbers(path: Path, column: str, text: pd.Series) -> pd.Series:
     if any(bad):
         raise _bad_lines(path, column, "whole numbers (64-bit integers)", text[bad])
     return pd.Series(values, index=text.index, dtype=np.int64)
+
+
+# The CSV tables last read, by file, version and reader: a notebook that looks at study
+# after study, or checks the labels again, reads them once (parsing and checking the
+# coordinates costs more than reading one study's headers). Keyed by the file's device,
+# inode, size and modification time (what one stat gives), so that a rewritten file is
+# read again; callers only ever take rows of the cached frames, never modify them. The
+# warnings of the read are kept with the frame and given again on every call, as a
+# fresh read would give them.
+_TABLES: dict[tuple[Any, ...], tuple[pd.DataFrame, list[warnings.WarningMessage]]] = {}
+_TABLES_KEPT = 8
+# What _rows_of and _column_at work out of a cached frame, kept beside it (by the id of
+# the frame, which _TABLES keeps alive): a column's array, a column's rows by value.
+# Taking a column of a frame costs pandas several microseconds, and a call takes a
+# dozen; a frame passed in by the caller is worked on afresh every time.
+_DERIVED: dict[int, dict[Any, Any]] = {}
+
+
+def _cached(
+    reader: Callable[..., pd.DataFrame], root: Path, split: Split, what: str, **options: Any
+) -> pd.DataFrame:
+    """``reader(root, split=split, **options)``, read once per version of its file."""
+    path = root / _csv_name(split, what)
+    try:
+        stat = path.stat()
+    except OSError:  # let the reader say what is missing (or give the empty test table)
+        return reader(root, split=split, **options)
+    key = (
+        reader.__name__,
+        split,
+        tuple(sorted(options.items())),
+        stat.st_dev,
+        stat.st_ino,
+        stat.st_size,
+        stat.st_mtime_ns,
+    )
+    if key not in _TABLES:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = reader(root, split=split, **options)
+        while len(_TABLES) >= _TABLES_KEPT:
+            _DERIVED.pop(id(_TABLES.pop(next(iter(_TABLES)))[0]), None)
+        _TABLES[key] = (table, caught)
+        _DERIVED[id(table)] = {}
+    table, caught = _TABLES[key]
+    for w in caught:
+        _checks.warn(str(w.message), w.category)
+    return table
+
+
+def _rows_of(table: pd.DataFrame, column: str, value: object) -> NDArray[np.intp]:
+    """The positions of the rows of ``table`` whose ``column`` equals ``value``.
+
+    ``table[table[column] == value]`` costs a few hundred microseconds in pandas
+    whatever the table's size; a study's or a series' rows are taken many times per
+    call, so integer columns (the dtype of the tables read here) are compared in numpy,
+    or, for a cached table, looked up in its rows grouped by value (made once).
+    Other dtypes go through pandas' own comparison, missing values counting as unequal.
+    """
+    derived = _DERIVED.get(id(table))
+    if derived is not None and isinstance(value, int | np.integer):
+        groups = derived.get(("rows", column))
+        if groups is None:
+            groups = derived[("rows", column)] = _grouped(table[column])
+        if groups:  # an integer column: a value is equal to the key it hashes to
+            return groups.get(int(value), _NO_ROWS)
+    values = table[column]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":  # not Int64
+        return np.flatnonzero(values.to_numpy() == value)
+    return np.flatnonzero((values == value).to_numpy(dtype=bool, na_value=False))
+
+
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+_NO_ROWS.flags.writeable = False
+
+
+def _grouped(values: pd.Series) -> dict[int, NDArray[np.intp]]:
+    """The positions of each value of an integer column, ascending, read-only; empty for
+    a column of another dtype (compared value by value instead)."""
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu") or not len(values):
+        return {}
+    array = values.to_numpy()
+    order = np.argsort(array, kind="stable")  # positions ascending within each value
+    ordered = array[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    out = {}
+    for value, rows in zip(ordered[starts].tolist(), np.split(order, starts[1:]), strict=True):
+        rows.flags.writeable = False
+        out[value] = rows
+    return out
+
+
+def _column_at(
+    table: pd.DataFrame, column: str, rows: NDArray[np.intp], dtype: Any = None
+) -> NDArray[Any]:
+    """``table[column].to_numpy(dtype)[rows]``, converting only the rows taken: a column
+    of strings held by pyarrow, say, would be converted whole on every call (a cached
+    table's column is converted once)."""
+    derived = _DERIVED.get(id(table))
+    if derived is not None:
+        array = derived.get(("column", column, dtype))
+        if array is None:
+            array = derived[("column", column, dtype)] = table[column].to_numpy(dtype=dtype)
+        return array[rows]
+    values = table[column]
+    if isinstance(values.dtype, np.dtype):
+        return values.to_numpy(dtype=dtype)[rows]
+    return values.array.take(rows).to_numpy(dtype=dtype)
 
 
 def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()) -> pd.DataFrame:
@@ -212,35 +332,44 @@ def read_labels(
     if split == "test" and not path.exists():
         empty = {c: pd.Series(dtype=SEVERITY) for c in LABEL_COLUMNS[1:]}
         wide = pd.DataFrame({"study_id": pd.Series(dtype=np.int64), **empty})
+        cells = np.empty((0, len(LABEL_COLUMNS) - 1), dtype=object)
     else:
         wide = _read_csv(path, LABEL_COLUMNS, strings=LABEL_COLUMNS[1:])
-        for c in LABEL_COLUMNS[1:]:
-            values = wide[c]
-            unknown = sorted(set(values.dropna()) - set(SEVERITIES))
-            if unknown:
-                raise ValueError(
-                    f"{path.name}: column {c} holds {', '.join(map(repr, unknown[:5]))}; "
-                    f"expected one of {', '.join(SEVERITIES)} or an empty cell"
-                )
-            wide[c] = values.astype(SEVERITY)
+        cells = wide[list(LABEL_COLUMNS[1:])].to_numpy(dtype=object)
+        if not set(v for v in pd.unique(cells.ravel()) if not pd.isna(v)) <= set(SEVERITIES):
+            for c in LABEL_COLUMNS[1:]:  # the first column holding other values says so
+                unknown = sorted(set(wide[c].dropna()) - set(SEVERITIES))
+                if unknown:
+                    raise ValueError(
+                        f"{path.name}: column {c} holds {', '.join(map(repr, unknown[:5]))}; "
+                        f"expected one of {', '.join(SEVERITIES)} or an empty cell"
+                    )
+        if form == "wide":
+            for c in LABEL_COLUMNS[1:]:
+                wide[c] = wide[c].astype(SEVERITY)
     if form == "wide":
         return wide
-    long = wide.melt(
-        id_vars="study_id",
-        value_vars=list(LABEL_COLUMNS[1:]),
-        var_name="key",
-        value_name="severity",
+    # One row per study, condition and level: study by study, in the file's order of
+    # studies (the rows of a study listed twice one after the other), conditions and
+    # levels. Built from the cells in one go: melting and sorting the frame cost more
+    # than reading the file.
+    ids = wide["study_id"].to_numpy()
+    first = {sid: i for i, sid in enumerate(dict.fromkeys(ids.tolist()))}
+    study = np.array([first[sid] for sid in ids.tolist()], dtype=np.intp)
+    n, n_keys = cells.shape
+    key = np.repeat(np.arange(n_keys), n)  # the cells column by column, as melt gives them
+    row = np.tile(np.arange(n), n_keys)
+    order = np.lexsort((key, study[row]))  # stable: a study's rows stay in the file's order
+    row, key = row[order], key[order]
+    names = [(condition_name(c), level_name(lv)) for c in CONDITIONS for lv in LEVELS]
+    return pd.DataFrame(
+        {
+            "study_id": ids[row],
+            "condition": [names[k][0] for k in key.tolist()],
+            "level": [names[k][1] for k in key.tolist()],
+            "severity": pd.Categorical(cells[row, key], dtype=SEVERITY),
+        }
     )
-    pairs = {f"{c}_{lv}": (c, lv) for c in CONDITIONS for lv in LEVELS}
-    long["condition"] = [condition_name(pairs[k][0]) for k in long["key"]]
-    long["level"] = [level_name(pairs[k][1]) for k in long["key"]]
-    # Study by study, in the file's order of studies, conditions and levels.
-    order = {sid: i for i, sid in enumerate(dict.fromkeys(wide["study_id"]))}
-    long["_study"] = long["study_id"].map(order)
-    long["_key"] = long["key"].map({k: i for i, k in enumerate(pairs)})
-    long = long.sort_values(["_study", "_key"], kind="stable").reset_index(drop=True)
-    long["severity"] = long["severity"].astype(SEVERITY)
-    return long[["study_id", "condition", "level", "severity"]]
 
 
 def read_coordinates(root: str | os.PathLike[str], *, split: Split = "train") -> pd.DataFrame:
@@ -294,8 +423,13 @@ def _spelled(path: Path, column: str, values: pd.Series, names: Sequence[str]) -
     alike, their rows would silently match no label of :func:`read_labels`.
     """
     canonical = {re.sub(r"[^a-z0-9]", "", n.lower()): n for n in names}
-    keys = values.map(lambda v: re.sub(r"[^a-z0-9]", "", v.lower()) if isinstance(v, str) else "")
-    out = keys.map(canonical)
+    # Each distinct value spelled once (a column holds a handful of them).
+    spelled = {}
+    for v in pd.unique(values.to_numpy(dtype=object)):
+        key = re.sub(r"[^a-z0-9]", "", v.lower()) if isinstance(v, str) else ""
+        if key in canonical:
+            spelled[v] = canonical[key]
+    out = values.map(spelled)
     if out.isna().any():
         raise _bad_lines(path, column, f"one of {', '.join(names)}", values[out.isna()])
     return out.astype(values.dtype)
