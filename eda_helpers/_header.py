@@ -961,9 +961,8 @@ def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | s
         problem = values["_fragments"] if "_fragments" in values else encapsulated_problem(header)
         if problem is not None:
             return problem
-    frames = _integer(values, "NumberOfFrames", path, 1) or 1
     image_type = values.get("ImageType") or []
-    if frames > 1 or values["_sop"] in _ENHANCED_SOP_CLASSES:
+    if header.frames > 1 or values["_sop"] in _ENHANCED_SOP_CLASSES:
         from . import _multiframe
 
         return _multiframe.expand(header, _dataset(path))
