@@ -28,14 +28,13 @@ from . import geometry
 
 __all__ = ["Point", "Volume"]
 
-# Tolerances of the geometry checks. Direction cosines are decimal strings in the files,
-# rounded to a few digits (the stacks of io are grouped within 1e-3 too); positions
-# within 0.01 mm count as the same (as in io), and a slice may sit up to 0.05 mm (a
-# tenth of a fine pixel) off the line of its stack before the stack is refused.
-_COSINE_ATOL = 1e-3
+# Tolerances of the geometry checks: the readers' own (geometry's named tolerances),
+# so that a stack the readers form is never one the Volume refuses. Spacings derived
+# from the same tags agree to rounding.
+_COSINE_ATOL = geometry.COSINE_ATOL
 _SPACING_RTOL = 1e-3
-_POSITION_ATOL = 0.01
-_LINE_ATOL = 0.05
+_POSITION_ATOL = geometry.POSITION_ATOL
+_LINE_ATOL = geometry.LINE_ATOL
 
 
 @dataclass(frozen=True)
@@ -454,13 +453,12 @@ def _check_geometry(v: Volume) -> None:
         )
     cosines = iop.tolist()
     row, col = cosines[:3], cosines[3:]
-    lengths = (_norm(row), _norm(col))
-    dot = row[0] * col[0] + row[1] * col[1] + row[2] * col[2]
-    if max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot)) > _COSINE_ATOL:
+    problem = geometry.orientation_problem(cosines)
+    if problem is not None:
         raise ValueError(
             f"Volume.orientation: expected two orthogonal unit direction cosines{_of(v)}, "
-            f"got {np.round(iop, 6).tolist()} (lengths {lengths[0]:.4g} and "
-            f"{lengths[1]:.4g}, dot product {dot:.4g}); pass a valid ImageOrientationPatient"
+            f"got {np.round(iop, 6).tolist()}, which {problem}; pass a valid "
+            f"ImageOrientationPatient"
         )
     sp = np.asarray(v.spacing, dtype=np.float64).reshape(-1).tolist()
     if len(sp) != 3 or not all(math.isfinite(x) and x > 0 for x in sp):
