@@ -17,6 +17,7 @@ import math
 import os
 import stat
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,12 +343,14 @@ class _Layout:
     index: np.ndarray
     keys: list[bytes]
     lengths: list[int]
-    # (gaps, values outside the holes, fields in the holes, the holes), replaced whole
+    # (gaps, values outside the holes, fields in the holes, the holes, the keywords in
+    # the holes other than those of _PER_FILE), replaced whole
     quick: tuple[
         list[tuple[int, int, int]],
         dict[str, Any],
         list[tuple[int, str, str, int, int, int]],
         frozenset[int],
+        tuple[str, ...],
     ]
     ref: bytes
     required: int
@@ -432,7 +435,8 @@ class _Layout:
         in_holes = [f for f in self.fields if f[3] in holes]
         stable = dict(self.base)
         stable.update((f[1], values[f[1]]) for f in self.fields if f[3] not in holes)
-        self.quick = (gaps, stable, in_holes, frozenset(holes))
+        keywords = tuple(f[1] for f in in_holes if f[1] not in _PER_FILE)
+        self.quick = (gaps, stable, in_holes, frozenset(holes), keywords)
 
     def values(self, buf: bytes, size: int) -> dict[str, Any] | None:
         """The header values of ``buf`` when it is laid out like this one, else None."""
@@ -452,7 +456,8 @@ class _Layout:
             shifts.append(shift)
         if end < self.required + shift:
             return None
-        gaps, stable, in_holes, holes = self.quick
+        quick = self.quick
+        gaps, stable, in_holes, holes, _ = quick
         ref = self.ref
         for a, b, s in gaps:
             d = shifts[s]
@@ -460,6 +465,7 @@ class _Layout:
                 break
         else:  # (1): the same bytes but in the holes
             values = dict(stable)
+            values["_quick"] = quick  # what else is the same as the last file's
             self._read_fields(values, buf, shifts, read, in_holes)
             return self._finish(values, shift, size)
         index = self.index + np.array(shifts, dtype=np.intp)[self.segment] if read else self.index
@@ -977,9 +983,8 @@ def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | s
 _last_made: tuple[dict[str, Any], SliceHeader] | None = None
 # What differs between the files of a series: these are checked again file by file.
 _PER_FILE = frozenset(
-    ("InstanceNumber", "ImagePositionPatient", "_fragments", "_size", "_value_offset")
+    ("InstanceNumber", "ImagePositionPatient", "_fragments", "_size", "_value_offset", "_quick")
 )
-_MISSING = object()
 
 
 def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
@@ -993,18 +998,22 @@ def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
     each checked as :func:`_make_header` checks it. It costs half of making it.
     """
     last = _last_made
-    before = {} if last is None else last[0]
-    if (
-        last is None
-        or last[1].notes
-        or len(values) != len(before)
-        or any(
-            (w := before.get(k, _MISSING)) is not v and w != v and k not in _PER_FILE
-            for k, v in values.items()
-        )
-    ):
+    if last is None or last[1].notes:
         return None
-    h = last[1]
+    before, h = last
+    quick: Any = values.get("_quick")
+    keys: Iterable[str]
+    same_layout = quick is not None and id(before.get("_quick")) == id(quick)
+    if same_layout:
+        keys = quick[4]  # read by one layout: the rest is the same
+    else:
+        keys = values.keys() - _PER_FILE
+        if keys != before.keys() - _PER_FILE:
+            return None
+    for k in keys:
+        v, w = values[k], before[k]
+        if v is not w and v != w:
+            return None
     if _pixel_data_notes(path, values, h.rows, h.cols, h.bits_allocated, h.frames):
         return None  # the notes name the file: made anew
     fields = dict(h.__dict__)
