@@ -1003,7 +1003,7 @@ def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
     before, h = last
     quick: Any = values.get("_quick")
     keys: Iterable[str]
-    same_layout = quick is not None and id(before.get("_quick")) == id(quick)
+    same_layout = quick is not None and before.get("_quick") is quick
     if same_layout:
         keys = quick[4]  # read by one layout: the rest is the same
     else:
