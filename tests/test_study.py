@@ -264,7 +264,7 @@ def test_a_missing_series_folder_warns_and_leaves_its_labels_out(sample_root, tm
 # --------------------------------------------------------------------------- linked viewer
 
 # Debian's chromium and its flags: those of the viewer's browser tests.
-from test_viewer_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from test_viewer_browser import CHROMIUM, CHROMIUM_ARGS, _fail_or_skip  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -313,8 +313,11 @@ def test_save_html_writes_the_study_page(viewer, tmp_path):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+        _fail_or_skip(f"{CHROMIUM} not found: apt-get install chromium")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _fail_or_skip("the playwright Python package is not installed")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
