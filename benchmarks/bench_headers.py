@@ -21,28 +21,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pydicom
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_scan import dataset  # the one cached benchmark dataset
+from bench_study import timed
 
 from eda_helpers import _header
 from eda_helpers.io import read_headers
-
-
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> int:
