@@ -507,7 +507,7 @@ class _Layout:
         for i, keyword, vr, k, offset, before in fields:
             raw, decoded = seen[i]
             offset += shifts[before]
-            value = buf[offset : offset + read.get(k, self.elements[k][3])]
+            value = buf[offset : offset + (read[k] if k in read else len(raw))]
             if value != raw:
                 decoded = _decode_value(value, vr, True, charset)
                 seen[i] = (value, decoded)
@@ -539,7 +539,10 @@ def _transfer_syntax(raw: bytes) -> tuple[UID, bool | None]:
 
 def _read(fd: int, n: int) -> bytes:
     """Up to ``n`` bytes from ``fd``: fewer only at the end of the file."""
-    chunks = [os.read(fd, n)]
+    first = os.read(fd, n)
+    if len(first) == n or not first:
+        return first  # the common case: no copy
+    chunks = [first]
     while chunks[-1] and (n := n - len(chunks[-1])) > 0:
         chunks.append(os.read(fd, n))
     return b"".join(chunks)
