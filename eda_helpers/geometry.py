@@ -1238,17 +1238,23 @@ def line_groups(positions: ArrayLike, orientation: ArrayLike) -> list[list[int]]
     pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
     if len(pos) < 3:
         return [list(range(len(pos)))]
-    offsets = slice_offsets(pos, orientation)
-    first, last = pos[np.argmin(offsets)], pos[np.argmax(offsets)]
-    axis = last - first
-    length = float(np.linalg.norm(axis))
-    rel = pos - first
-    if length > POSITION_ATOL:
-        axis /= length
-        off = np.linalg.norm(rel - np.outer(rel @ axis, axis), axis=1)
-    else:  # every slice at one position along the normal
-        off = np.linalg.norm(rel, axis=1)
-    if not off.max() > LINE_ATOL:
+    # The line test in plain floats: a series' stacks are short, and numpy's calls on a
+    # few slices cost more than the arithmetic.
+    points = pos.tolist()
+    nx, ny, nz = _unit_normal(np.asarray(orientation, dtype=np.float64).reshape(-1).tolist())
+    offsets = [x * nx + y * ny + z * nz for x, y, z in points]
+    first = points[offsets.index(min(offsets))]
+    last = points[offsets.index(max(offsets))]
+    axis = [b - a for a, b in zip(first, last, strict=True)]
+    length = math.sqrt(sum(v * v for v in axis))
+    unit = [v / length for v in axis] if length > POSITION_ATOL else [0.0, 0.0, 0.0]
+    worst = 0.0
+    for p in points:
+        rel = [b - a for a, b in zip(first, p, strict=True)]
+        along = sum(r * u for r, u in zip(rel, unit, strict=True))
+        off = math.sqrt(sum((r - along * u) ** 2 for r, u in zip(rel, unit, strict=True)))
+        worst = max(worst, off)  # NaN stays out: positions are finite
+    if not worst > LINE_ATOL:
         return [list(range(len(pos)))]
     # By position in the plane, half the tolerance each side of a group's first slice,
     # so that every group is on its own line within LINE_ATOL.
