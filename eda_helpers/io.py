@@ -360,7 +360,21 @@ def read_headers(
     >>> [len(s) for s in stacks], sorted(h.instance for h in stacks[0]), unreadable
     ([5], [6, 7, 8, 9, 10], [])
     """
+    headers, unreadable = _read_each(files)
     by_uid: dict[str, list[SliceHeader]] = {}
+    for h in headers:
+        by_uid.setdefault(h.series_uid, []).append(h)
+    stacks = [s for uid in sorted(by_uid) for s in _split_stacks(by_uid[uid])]
+    return stacks, unreadable
+
+
+def _read_each(
+    files: Sequence[str | os.PathLike[str]],
+) -> tuple[list[SliceHeader], list[tuple[Path, str]]]:
+    """The reading half of :func:`read_headers`: every record of ``files`` in their
+    order, and the files left out with the reason, without grouping them into stacks
+    (for callers that look slices up by instance and need no stacks)."""
+    headers: list[SliceHeader] = []
     unreadable: list[tuple[Path, str]] = []
     for f in _checks.paths("files", files):
         found: list[SliceHeader] | str = []
@@ -374,12 +388,10 @@ def read_headers(
             else:
                 reason = f"unreadable ({type(exc).__name__}: {text})"
         if reason is None and not isinstance(found, str):
-            for h in found:
-                by_uid.setdefault(h.series_uid, []).append(h)
+            headers.extend(found)
         elif reason is not None:
             unreadable.append((f, reason))
-    stacks = [s for uid in sorted(by_uid) for s in _split_stacks(by_uid[uid])]
-    return stacks, unreadable
+    return headers, unreadable
 
 
 # --------------------------------------------------------------------------- driver

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from .. import _checks, geometry
-from ..io import read_headers
+from ..io import _read_each
 from ..vocabulary import CONDITIONS, LABELLED_ON, LEVELS, condition_name, level_name
 from .scan import _hidden, _study_ids
 from .tables import _cached, _path, read_coordinates, read_descriptions, read_labels
@@ -132,8 +132,10 @@ def _series_names(folder: Path) -> list[str]:
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         with os.scandir(folder) as entries:
             names = sorted(e.name for e in entries if e.is_file())
-        # _hidden judges a name by its leading dot: most folders hold no such name.
-        if any(n.startswith(".") for n in names):
+        # _hidden judges a name by its leading dot: most folders hold no such name, and
+        # one search of the joined names says so (a name holding "\n." only costs the
+        # exact test).
+        if names and ("\n" + "\n".join(names)).find("\n.") >= 0:
             names = [n for n in names if not _hidden(Path(n))]
         return names
     return []
@@ -156,7 +158,8 @@ def _instance_names(names: Iterable[str]) -> dict[int, str]:
     """The file names by the instance number they give (the competition's names)."""
     out: dict[int, str] = {}
     for n in names:
-        stem = _stem(n)
+        dot = n.rfind(".")  # _stem, inline: it runs for every file of every series
+        stem = n[:dot] if 0 < dot < len(n) - 1 else _stem(n)
         if stem.isdigit():
             out.setdefault(int(stem), n)
     return out
@@ -173,24 +176,23 @@ def _instance_files(files: Iterable[Path]) -> dict[int, Path]:
 
 
 def _headers_by_instance(files: Iterable[Path]) -> tuple[dict[int, list[Any]], dict[Path, str]]:
-    stacks, bad = read_headers(list(files))
+    # The records are looked up by instance: no stacks needed, so none are made.
+    headers, bad = _read_each(list(files))
     found: dict[int, list[Any]] = defaultdict(list)
-    for stack in stacks:
-        for h in stack:
-            if h.instance is not None:
-                found[h.instance].append(h)
+    for h in headers:
+        if h.instance is not None:
+            found[h.instance].append(h)
     return found, {p: reason for p, reason in bad}
 
 
 def _series_midline(files: Iterable[Path]) -> float | None:
     """Patient x (mm) of the middle of a series: the mean of its image centres."""
-    stacks, _ = read_headers(list(files))
+    headers, _ = _read_each(list(files))
     centres = [
         geometry.pixel_to_patient(
             [(h.cols - 1) / 2, (h.rows - 1) / 2], h.position, h.orientation, h.pixel_spacing
         )[0, 0]
-        for stack in stacks
-        for h in stack
+        for h in headers
         if h.position is not None and h.orientation is not None and h.pixel_spacing is not None
     ]
     return float(np.mean(centres)) if centres else None
