@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -23,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from .. import _checks, geometry
@@ -100,13 +100,13 @@ class _Label:
     x: float
     y: float
     header: Any = None  # the header record of its slice, when it has one
-    point: NDArray[np.float64] | None = None  # patient mm, when the point is on its image
+    point: tuple[float, float, float] | None = None  # patient mm, when on its image
+    side: str = ""  # "Left", "Right" or "" (the spinal canal): _side_of(condition)
 
-    @property
-    def side(self) -> str:
-        """ "Left", "Right" or "" (the spinal canal)."""
-        first = self.condition.split(" ", 1)[0]
-        return first if first in ("Left", "Right") else ""
+
+def _side_of(condition: str) -> str:
+    first = condition.split(" ", 1)[0]
+    return first if first in ("Left", "Right") else ""
 
 
 def _finding(label: _Label, rule: str, detail: str) -> dict[str, Any]:
@@ -200,9 +200,10 @@ def _series_midline(files: Iterable[Path]) -> float | None:
 
 def _locate(
     labels: list[_Label], folder: Path, where: str
-) -> tuple[Iterator[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[tuple[_Label, Any]]]:
     """Attach to each label of one series the header of its slice; the findings of
-    ``missing_instance`` and ``outside_image``, and the names of the series' files."""
+    ``missing_instance`` and ``outside_image``, and the labels on their image with
+    their header (for :func:`_place`)."""
     names = _series_names(folder)
     numbered = _instance_names(names)
     wanted = {lb.instance for lb in labels}
@@ -210,9 +211,10 @@ def _locate(
     # and every file only when the names do not lead to the instances.
     files = {n: folder / numbered[n] for n in wanted if n in numbered}
     found, bad = _headers_by_instance(files.values())
-    if any(n not in found or files[n] not in {h.path for h in found[n]} for n in files) or (
-        len(files) < len(wanted) and len(names) > len(files)
-    ):
+    # A header's path is the Path given (identity first: comparing Paths is slow).
+    if any(
+        not any(h.path is p or h.path == p for h in found.get(n, ())) for n, p in files.items()
+    ) or (len(files) < len(wanted) and len(names) > len(files)):
         found, bad = _headers_by_instance([folder / n for n in names])
     findings: list[dict[str, Any]] = []
     placed: list[tuple[_Label, Any]] = []
@@ -251,16 +253,20 @@ def _locate(
             )
         elif h.position is not None and h.orientation is not None and h.pixel_spacing is not None:
             placed.append((lb, h))
-    if placed:  # every point of the series in one call
+    return findings, placed
+
+
+def _place(placed: list[tuple[_Label, Any]]) -> None:
+    """Set the patient point (mm) of each label from its header, all in one call."""
+    if placed:
         points = geometry.pixel_to_patient(
             [(lb.x, lb.y) for lb, _ in placed],
             [h.position for _, h in placed],
             [h.orientation for _, h in placed],
             [h.pixel_spacing for _, h in placed],
         )
-        for (lb, _), point in zip(placed, points, strict=True):
-            lb.point = point
-    return iter(findings), names
+        for (lb, _), point in zip(placed, points.tolist(), strict=True):
+            lb.point = tuple(point)
 
 
 def _same_slice(labels: list[_Label]) -> Iterator[dict[str, Any]]:
@@ -341,7 +347,7 @@ def _levels(labels: list[_Label]) -> Iterator[dict[str, Any]]:
             continue
         for (i, a), (j, b) in itertools.pairwise(present):
             assert a.point is not None and b.point is not None
-            apart = float(np.linalg.norm(b.point - a.point))
+            apart = math.dist(b.point, a.point)
             gap = apart / (j - i)
             if not lo <= gap <= hi:
                 per = "" if j - i == 1 else f" ({_mm(gap)} per level, {j - i} levels apart)"
@@ -509,8 +515,9 @@ def check_labels(
         )
         if not pd.isna(d)
     }
+    sides = {c: _side_of(c) for c in set(coordinates["condition"].tolist())}
     labels = [
-        _Label(k, int(st), int(se), int(n), str(c), str(lv), float(x), float(y))
+        _Label(k, int(st), int(se), int(n), str(c), str(lv), float(x), float(y), side=sides[c])
         for k, (st, se, n, c, lv, x, y) in enumerate(
             zip(
                 coordinates["study_id"].tolist(),
@@ -535,13 +542,15 @@ def check_labels(
     bar = tqdm(total=len(order), desc="labels", unit="series") if progress else None
     try:
         located: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        placed: list[tuple[_Label, Any]] = []
         for key in order:
             series = by_series[key]
             where = f"train_images/{key[0]}/{key[1]}"
-            found, _ = _locate(series, root / where, where)
-            located[key] = list(found)
+            located[key], on_image = _locate(series, root / where, where)
+            placed.extend(on_image)
             if bar is not None:
                 bar.update()
+        _place(placed)
         by_study: dict[int, list[_Label]] = defaultdict(list)
         for lb in labels:
             by_study[lb.study_id].append(lb)
