@@ -27,8 +27,7 @@ from pathlib import Path
 import pydicom
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_scan import dataset  # the one cached benchmark dataset
-from bench_study import timed
+from bench_scan import dataset, interleaved  # the one cached benchmark dataset
 
 from eda_helpers import _header
 from eda_helpers.io import read_headers
@@ -37,7 +36,7 @@ from eda_helpers.io import read_headers
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=40, help="sample studies (default 40)")
-    parser.add_argument("--repeat", type=int, default=5, help="repeats (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="repeats, in turn (median)")
     args = parser.parse_args()
     root = dataset(args.studies)
     series = [sorted(s.iterdir()) for s in sorted((root / "train_images").glob("*/*"))]
@@ -66,11 +65,14 @@ def main() -> int:
         ]
 
     same = as_values(walked()) == as_values(shipped())
-    times = {
-        "(a) pydicom dcmread, stop_before_pixels": timed(with_pydicom, args.repeat),
-        "(b) read_headers, every header walked": timed(walked, args.repeat),
-        "(c) read_headers, through the layout": timed(shipped, args.repeat),
-    }
+    times = interleaved(
+        {
+            "(a) pydicom dcmread, stop_before_pixels": with_pydicom,
+            "(b) read_headers, every header walked": walked,
+            "(c) read_headers, through the layout": shipped,
+        },
+        args.repeat,
+    )
     print(f"{len(series)} series, {n_files} files; (b) and (c) agree: {same}")
     for name, t in times.items():
         print(f"{name:<42}{t:8.3f} s  {t / n_files * 1e6:7.1f} us/file")

@@ -35,6 +35,7 @@ and the break-even size: the series a pool must have to pay for its start,
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import os
@@ -44,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -89,6 +91,26 @@ def timed(fn, repeat: int) -> tuple[float, object]:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def interleaved(
+    fns: dict[str, Callable[[], object]], repeat: int, after: Callable[[], object] | None = None
+) -> dict[str, float]:
+    """The median time (s) of each function, the functions run in turn ``repeat`` times
+    (a, b, a, b, ...): a slow spell of a shared machine then falls on every function
+    compared, not on one of them. Each call starts from a collected heap, so that the
+    garbage one function leaves is not collected in another's time. ``after`` runs
+    after each call, untimed."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+            if after is not None:
+                after()
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def forkserver_scan(root: Path) -> pd.DataFrame:

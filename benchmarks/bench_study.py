@@ -12,6 +12,8 @@ studies), warms the file cache, then times, in one process:
 (d) ``rsna.show_study`` for the first studies (``--viewers``, 3 by default): build time
     and HTML size, against (e) reading the same study's series with ``read_stacks``.
 
+Each comparison runs its functions in turn (a, b, c, a, b, c, ...) and takes the
+median of each, so that a slow spell of the machine falls on both sides of a ratio.
 It prints the times, the ratios measured in this run, and PASS/FAIL against the targets
 of issue 10 ((b) at most 0.2x of (a); a study viewer built in at most 2 s, at most 6 MB
 of HTML). It is a script, not a test; the machine may be busy, so the load average is
@@ -23,15 +25,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_scan import dataset
+from bench_scan import dataset, interleaved
 
 from eda_helpers import read_stacks, rsna
 
@@ -40,19 +40,10 @@ VIEWER_SECONDS = 2.0
 VIEWER_BYTES = 6 * 2**20
 
 
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=40, help="sample studies (default 40)")
-    parser.add_argument("--repeat", type=int, default=3, help="repeats (median)")
+    parser.add_argument("--repeat", type=int, default=7, help="repeats, in turn (median)")
     parser.add_argument("--viewers", type=int, default=3, help="studies for show_study")
     args = parser.parse_args()
 
@@ -91,9 +82,9 @@ def main() -> int:
         len(rsna.project_labels(root, s, coordinates=coordinates, descriptions=descriptions))
         for s in studies
     )
-    t_a = timed(baseline, args.repeat)
-    t_b = timed(projected, args.repeat)
-    t_c = timed(projected_tables, args.repeat)
+    t_a, t_b, t_c = interleaved(
+        {"a": baseline, "b": projected, "c": projected_tables}, args.repeat
+    ).values()
     print(f"(a) read_stacks, every series          {t_a:8.3f} s  (median of {args.repeat})")
     print(f"(b) project_labels, every study         {t_b:8.3f} s  ({rows} rows)")
     print(f"(c) project_labels, tables passed in    {t_c:8.3f} s")
@@ -116,8 +107,7 @@ def main() -> int:
                 return len(rsna.show_study(root, s).to_html())
 
         size = build()
-        t_d = timed(build, args.repeat)
-        t_e = timed(read_study, args.repeat)
+        t_d, t_e = interleaved({"d": build, "e": read_study}, args.repeat).values()
         fits = t_d <= VIEWER_SECONDS and size <= VIEWER_BYTES
         ok &= fits
         print(

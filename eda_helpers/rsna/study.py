@@ -325,7 +325,8 @@ def project_labels(
     for name in ("x", "y", "distance_mm"):
         columns[name] = per_row([getattr(p, name) for p in projected], np.float64)
     columns["inside"] = per_row([p.inside for p in projected], bool)
-    return pd.DataFrame(columns)  # every column already has its dtype (see _DTYPES)
+    # Every column already has its dtype (see _DTYPES) and is a fresh array: no copy.
+    return pd.DataFrame(columns, copy=False)
 
 
 _DTYPES = {
