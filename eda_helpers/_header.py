@@ -525,6 +525,12 @@ _last_layout: _Layout | None = None
 
 
 @functools.lru_cache(maxsize=64)
+def _compressed(ts: UID) -> bool:
+    """``ts.is_compressed``, cached: pydicom works it out anew on every call."""
+    return bool(ts.is_compressed)
+
+
+@functools.lru_cache(maxsize=64)
 def _transfer_syntax(raw: bytes) -> tuple[UID, bool | None]:
     """The UID of a TransferSyntaxUID value and whether its data set is explicit VR
     (None: not one the fast reader parses). Cached: pydicom validates every UID it
@@ -1056,12 +1062,16 @@ def _pixel_data_notes(
         values["_size"],
     )
     need = rows * cols * bits_allocated // 8 * frames
-    laid_out = (
-        f"{rows}x{cols} pixels of {bits_allocated} bits"
-        + (f" x {frames} frames" if frames > 1 else "")
-        + f" need {need} bytes"
-    )
-    if value_offset is not None and value_length < 0 and not ts.is_compressed:
+    compressed = _compressed(ts)
+
+    def laid_out() -> str:  # for the messages only: most files pass every rule
+        return (
+            f"{rows}x{cols} pixels of {bits_allocated} bits"
+            + (f" x {frames} frames" if frames > 1 else "")
+            + f" need {need} bytes"
+        )
+
+    if value_offset is not None and value_length < 0 and not compressed:
         raise DamagedFileError(
             f"{path}: its PixelData has undefined length (encapsulated) but its transfer "
             f"syntax {ts.name} is uncompressed, so the pixels cannot be located; {_FIX}"
@@ -1070,12 +1080,13 @@ def _pixel_data_notes(
         have = max(0, min(value_length, size - value_offset))
         if have < need:
             raise DamagedFileError(
-                f"{path}: the pixel data is truncated: {laid_out} but the file holds {have}; {_FIX}"
+                f"{path}: the pixel data is truncated: {laid_out()} but the file holds "
+                f"{have}; {_FIX}"
             )
         if have - need >= need // frames:
             raise DamagedFileError(
                 f"{path}: PixelData holds {have} bytes, at least one frame more than "
-                f"Rows x Columns x BitsAllocated/8 x NumberOfFrames: {laid_out}; Rows, "
+                f"Rows x Columns x BitsAllocated/8 x NumberOfFrames: {laid_out()}; Rows, "
                 f"Columns, BitsAllocated or NumberOfFrames is wrong: {_FIX}"
             )
         if have - need > 1:  # one byte pads an odd length to an even one
@@ -1085,14 +1096,14 @@ def _pixel_data_notes(
                 f"{path.name}: PixelData length {value_length} runs past the end of the "
                 f"file, which holds every byte of the pixels"
             )
-    if value_length < 0 and ts.is_compressed:
+    if value_length < 0 and compressed:
         # Memory is reserved before decoding: refuse sizes the data cannot hold. An RLE
         # byte pair decodes to at most 128 bytes; other codecs get a generous bound.
         data = size - (value_offset or 0)
         bound = 64 * data if ts == RLELossless else max(1024 * data, 1 << 30)
         if need > bound:
             raise DamagedFileError(
-                f"{path}: {laid_out}, more than {data} bytes of {ts.name} data can hold "
+                f"{path}: {laid_out()}, more than {data} bytes of {ts.name} data can hold "
                 f"(at most {bound}); Rows, Columns or NumberOfFrames is wrong: {_FIX}"
             )
     return notes

@@ -1245,16 +1245,19 @@ def line_groups(positions: ArrayLike, orientation: ArrayLike) -> list[list[int]]
     offsets = [x * nx + y * ny + z * nz for x, y, z in points]
     first = points[offsets.index(min(offsets))]
     last = points[offsets.index(max(offsets))]
-    axis = [b - a for a, b in zip(first, last, strict=True)]
-    length = math.sqrt(sum(v * v for v in axis))
-    unit = [v / length for v in axis] if length > POSITION_ATOL else [0.0, 0.0, 0.0]
-    worst = 0.0
-    for p in points:
-        rel = [b - a for a, b in zip(first, p, strict=True)]
-        along = sum(r * u for r, u in zip(rel, unit, strict=True))
-        off = math.sqrt(sum((r - along * u) ** 2 for r, u in zip(rel, unit, strict=True)))
-        worst = max(worst, off)  # NaN stays out: positions are finite
-    if not worst > LINE_ATOL:
+    fx, fy, fz = first
+    ax, ay, az = last[0] - fx, last[1] - fy, last[2] - fz
+    length = math.sqrt(ax * ax + ay * ay + az * az)
+    ux, uy, uz = (ax / length, ay / length, az / length) if length > POSITION_ATOL else (0, 0, 0)
+    worst = 0.0  # the largest squared distance from the line (positions are finite)
+    for x, y, z in points:
+        rx, ry, rz = x - fx, y - fy, z - fz
+        along = rx * ux + ry * uy + rz * uz
+        dx, dy, dz = rx - along * ux, ry - along * uy, rz - along * uz
+        d2 = dx * dx + dy * dy + dz * dz
+        if d2 > worst:
+            worst = d2
+    if not math.sqrt(worst) > LINE_ATOL:
         return [list(range(len(pos)))]
     # By position in the plane, half the tolerance each side of a group's first slice,
     # so that every group is on its own line within LINE_ATOL.
