@@ -992,19 +992,29 @@ def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | s
 _last_made: tuple[dict[str, Any], SliceHeader] | None = None
 # What differs between the files of a series: these are checked again file by file.
 _PER_FILE = frozenset(
-    ("InstanceNumber", "ImagePositionPatient", "_fragments", "_size", "_value_offset", "_quick")
+    (
+        "InstanceNumber",
+        "ImagePositionPatient",
+        # The cosines of one series may differ in their last digits from file to file.
+        "ImageOrientationPatient",
+        "_fragments",
+        "_size",
+        "_value_offset",
+        "_quick",
+    )
 )
 
 
 def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
     """The header of ``values`` made from the last one's, when only the instance number,
-    the position, the file size and where PixelData starts differ (the common case in a
-    series), else None.
+    the position, the orientation, the file size and where PixelData starts differ (the
+    common case in a series), else None.
 
     :func:`_make_header` is a function of the values and the path alone, and the path
     only appears in its notes and errors: with the other values equal and no note, the
-    header is the last one with its path, instance, position and pixel offset replaced,
-    each checked as :func:`_make_header` checks it. It costs half of making it.
+    header is the last one with its path, instance, position, orientation and pixel
+    offset replaced, each checked as :func:`_make_header` checks it. It costs half of
+    making it.
     """
     last = _last_made
     if last is None or last[1].notes:
@@ -1031,6 +1041,7 @@ def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
         value_offset=values["_value_offset"],
         instance=_integer(values, "InstanceNumber", path),
         position=_floats(values, "ImagePositionPatient", 3, path),
+        orientation=_floats(values, "ImageOrientationPatient", 6, path),
     )
     # The frozen record without its __init__: every field is set, as it would set them.
     header = object.__new__(SliceHeader)
