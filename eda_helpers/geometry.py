@@ -961,8 +961,12 @@ def _in_plane(
     the files are not quite orthogonal.
     """
     steps = a[:3, 1:3]  # row step, column step
-    gram = steps.T @ steps
-    rc = np.linalg.solve(gram, (rel @ steps).reshape(-1, 2).T).T.reshape((*rel.shape[:-1], 2))
+    # The 2x2 normal equations, inverted in plain floats (np.linalg.solve's per-call
+    # cost is most of a projection's): the steps are near orthogonal, so well apart.
+    (g00, g01), (_, g11) = (steps.T @ steps).tolist()
+    det = g00 * g11 - g01 * g01
+    inverse = np.array(((g11 / det, -g01 / det), (-g01 / det, g00 / det)))
+    rc = (rel @ steps) @ inverse
     return rc[..., 0].astype(np.float64), rc[..., 1].astype(np.float64)
 
 
