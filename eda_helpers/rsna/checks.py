@@ -1,13 +1,13 @@
 """Label checks: the label coordinates against the DICOM geometry and against train.csv.
 
 :func:`check_labels` maps every label point into patient space through the geometry tags
-of its slice (headers only, read by :func:`eda_helpers.io.read_headers`) and reports,
-one row per finding, what does not fit: a left point on the patient's right, both sides
-of a level on one sagittal slice, levels out of head-to-foot order or implausibly far
-apart, an instance that is not a file, a point outside its image, a condition labelled
-on a series that does not carry it, a label given twice, and grades and points that
-train.csv and the coordinates disagree on. A finding is evidence, not a verdict: the
-data is never changed.
+of its slice (headers only, read as :func:`eda_helpers.io.read_headers` reads them) and
+reports, one row per finding, what does not fit: a left point on the patient's right,
+both sides of a level on one sagittal slice, levels out of head-to-foot order or
+implausibly far apart, an instance that is not a file, a point outside its image, a
+condition labelled on a series that does not carry it, a label given twice, and grades
+and points that train.csv and the coordinates disagree on. A finding is evidence, not a
+verdict: the data is never changed.
 """
 
 from __future__ import annotations
@@ -388,9 +388,10 @@ def check_labels(
     """Check the label coordinates against the DICOM geometry and train.csv.
 
     Each label point is mapped into patient space (LPS mm) through the geometry tags of
-    its slice; only the headers of the labelled files are read (by
-    :func:`eda_helpers.io.read_headers`; every file of a series only when its file names
-    do not lead to its instance numbers). The rules (:data:`LABEL_RULES`):
+    its slice; only the headers of the labelled files are read (as
+    :func:`eda_helpers.io.read_headers` reads them, without grouping them into stacks;
+    every file of a series only when its file names do not lead to its instance
+    numbers). The rules (:data:`LABEL_RULES`):
 
     - ``side``: a left or right point lies on the patient's other side: its patient x
       (+x is the patient's left) is more than :data:`SIDE_TOLERANCE_MM` across the
