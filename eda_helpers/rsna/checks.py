@@ -158,8 +158,7 @@ def _instance_names(names: Iterable[str]) -> dict[int, str]:
     """The file names by the instance number they give (the competition's names)."""
     out: dict[int, str] = {}
     for n in names:
-        dot = n.rfind(".")  # _stem, inline: it runs for every file of every series
-        stem = n[:dot] if 0 < dot < len(n) - 1 else _stem(n)
+        stem = _stem(n)
         if stem.isdigit():
             out.setdefault(int(stem), n)
     return out
