@@ -108,9 +108,6 @@ def _study_stacks(
 ) -> tuple[list[_Stack], list[str]]:
     stacks: list[_Stack] = []
     problems: list[str] = []
-    # Every series' headers first, then their geometry: the header reader runs the
-    # files of the study in one go (faster than taking turns with the geometry code).
-    read = []
     for series_id, description in zip(series_ids, names, strict=True):
         folder = root / f"{split}_images" / str(study_id) / str(series_id)
         if not folder.is_dir():
@@ -123,8 +120,6 @@ def _study_stacks(
                 f"series {series_id}: {len(unreadable)} file(s) left out (e.g. {path.name}: "
                 f"{reason})"
             )
-        read.append((series_id, description, found))
-    for series_id, description, found in read:
         for k, headers in enumerate(found):
             volume = _geometry_volume(headers)
             if isinstance(volume, str):
