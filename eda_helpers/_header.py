@@ -346,7 +346,7 @@ class _Layout:
     # (gaps, values outside the holes, fields in the holes, the holes, the keywords in
     # the holes other than those of _PER_FILE), replaced whole
     quick: tuple[
-        list[tuple[int, int, int]],
+        list[tuple[int, int, int, bytes]],
         dict[str, Any],
         list[tuple[int, str, str, int, int, int]],
         frozenset[int],
@@ -429,8 +429,8 @@ class _Layout:
         gaps, start = [], 128
         lengths_at = [self.elements[k][0] + self.elements[k][2] for k in sorted(self.variable)]
         for a, b in [*sorted(cut), (self.required, self.required)]:
-            if a > start:
-                gaps.append((start, a, sum(x < start for x in lengths_at)))
+            if a > start:  # with its bytes, sliced once here rather than once per file
+                gaps.append((start, a, sum(x < start for x in lengths_at), self.ref[start:a]))
             start = max(start, b)
         in_holes = [f for f in self.fields if f[3] in holes]
         stable = dict(self.base)
@@ -458,10 +458,9 @@ class _Layout:
             return None
         quick = self.quick
         gaps, stable, in_holes, holes, _ = quick
-        ref = self.ref
-        for a, b, s in gaps:
+        for a, b, s, same in gaps:
             d = shifts[s]
-            if buf[a + d : b + d] != ref[a:b]:
+            if buf[a + d : b + d] != same:
                 break
         else:  # (1): the same bytes but in the holes
             values = dict(stable)
@@ -472,6 +471,7 @@ class _Layout:
         if np.frombuffer(buf, np.uint8)[index].tobytes() != self.expected:
             return None
         # (2): walked the same way; the values that differ from this file's are holes
+        ref = self.ref
         values = dict(self.base)
         self._read_fields(values, buf, shifts, read, self.fields)
         differ = set()
@@ -554,7 +554,9 @@ def _read(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _scan_fast(path: Path, fragments: bool = False) -> dict[str, Any] | str:
+def _scan_fast(
+    path: Path, fragments: bool = False, name: str | None = None
+) -> dict[str, Any] | str:
     """Parse a file's header in pure Python, stopping at PixelData.
 
     Handles the common case (DICM preamble, little-endian explicit or implicit VR, a
@@ -571,12 +573,16 @@ def _scan_fast(path: Path, fragments: bool = False) -> dict[str, Any] | str:
     With ``fragments``, encapsulated pixel data is followed to its end while the file
     is open (``"_fragments"``: the problem found, or None).
 
+    ``name`` is ``path`` as a string, when the caller has it (see
+    :func:`read_header`): it is opened rather than ``path``, whose string would be
+    formatted anew.
+
     Returns "not a regular file" for a FIFO, socket or device, which it opens without
     blocking and never reads; an empty file raises :class:`DamagedFileError`.
     """
     global _last_layout
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    fd = os.open(path if name is None else name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -947,8 +953,14 @@ def _text(values: dict[str, Any], keyword: str) -> str:
     return "\\".join(v) if isinstance(v, list) else ""
 
 
-def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | str:
+def read_header(
+    path: Path, *, fragments: bool = False, name: str | None = None
+) -> list[SliceHeader] | str:
     """The slices of one file (one, or one per frame or mosaic tile), or why it is skipped.
+
+    ``name``, when given, is ``str(path)``, as a folder listing has it at hand: the file
+    is opened by it. Formatting a fresh Path as a string costs about a twentieth of
+    reading a header through a layout.
 
     Returns a reason string for files that hold no image ("not DICOM", "no pixel
     data", "DICOMDIR", "not a regular file") and, with ``fragments``, for encapsulated
@@ -958,7 +970,7 @@ def read_header(path: Path, *, fragments: bool = False) -> list[SliceHeader] | s
     """
     global _last_made
     try:
-        values = _scan_fast(path, fragments)
+        values = _scan_fast(path, fragments, name)
     except (_Unparsed, struct.error, UnicodeDecodeError):
         values = _scan_pydicom(path)
     if isinstance(values, str):
@@ -1035,17 +1047,22 @@ def _header_like_last(path: Path, values: dict[str, Any]) -> SliceHeader | None:
             return None
     if _pixel_data_notes(path, values, h.rows, h.cols, h.bits_allocated, h.frames):
         return None  # the notes name the file: made anew
-    fields = dict(h.__dict__)
-    fields.update(
-        path=path,
-        value_offset=values["_value_offset"],
-        instance=_integer(values, "InstanceNumber", path),
-        position=_floats(values, "ImagePositionPatient", 3, path),
-        orientation=_floats(values, "ImageOrientationPatient", 6, path),
-    )
+    instance = _integer(values, "InstanceNumber", path)
+    position = _floats(values, "ImagePositionPatient", 3, path)
+    iop = values.get("ImageOrientationPatient")
+    # The same decoded value as the last file's (the layout hands it on when the bytes
+    # are the same): the same cosines, already checked.
+    same_iop = iop is not None and iop is before.get("ImageOrientationPatient")
+    orientation = h.orientation if same_iop else _floats(values, "ImageOrientationPatient", 6, path)
     # The frozen record without its __init__: every field is set, as it would set them.
     header = object.__new__(SliceHeader)
-    header.__dict__.update(fields)
+    fields = header.__dict__
+    fields.update(h.__dict__)
+    fields["path"] = path
+    fields["value_offset"] = values["_value_offset"]
+    fields["instance"] = instance
+    fields["position"] = position
+    fields["orientation"] = orientation
     return header
 
 

@@ -361,25 +361,36 @@ def read_headers(
     ([5], [6, 7, 8, 9, 10], [])
     """
     headers, unreadable = _read_each(files)
+    return _stacks_of(headers), unreadable
+
+
+def _stacks_of(headers: list[SliceHeader]) -> list[list[SliceHeader]]:
+    """The grouping half of :func:`read_headers`: by SeriesInstanceUID, then stacks."""
     by_uid: dict[str, list[SliceHeader]] = {}
     for h in headers:
         by_uid.setdefault(h.series_uid, []).append(h)
-    stacks = [s for uid in sorted(by_uid) for s in _split_stacks(by_uid[uid])]
-    return stacks, unreadable
+    return [s for uid in sorted(by_uid) for s in _split_stacks(by_uid[uid])]
 
 
 def _read_each(
-    files: Sequence[str | os.PathLike[str]],
+    files: Sequence[str | os.PathLike[str]], names: Sequence[str] | None = None
 ) -> tuple[list[SliceHeader], list[tuple[Path, str]]]:
     """The reading half of :func:`read_headers`: every record of ``files`` in their
     order, and the files left out with the reason, without grouping them into stacks
-    (for callers that look slices up by instance and need no stacks)."""
+    (for callers that look slices up by instance and need no stacks).
+
+    ``names`` are the files as strings, one per file, when a listing has them
+    (:func:`_folder_listing`): the files are opened by them (see :func:`read_header`).
+    """
     headers: list[SliceHeader] = []
     unreadable: list[tuple[Path, str]] = []
-    for f in _checks.paths("files", files):
+    paths = _checks.paths("files", files)
+    if names is not None and len(names) != len(paths):
+        raise ValueError(f"names: expected one per file ({len(paths)}), got {len(names)}")
+    for i, f in enumerate(paths):
         found: list[SliceHeader] | str = []
         try:
-            found = read_header(f, fragments=True)
+            found = read_header(f, fragments=True, name=None if names is None else names[i])
             reason = found if isinstance(found, str) else None
         except Exception as exc:  # a survey reports a bad file, it never stops on one
             text = " ".join(str(exc).split())
@@ -614,12 +625,19 @@ def _folder_files(folder: Path) -> list[Path]:
     What ``sorted(p for p in folder.iterdir() if p.is_file())`` gives, without a stat
     per file: the entries of ``os.scandir`` know their type.
     """
+    return _folder_listing(folder)[0]
+
+
+def _folder_listing(folder: Path) -> tuple[list[Path], list[str]]:
+    """:func:`_folder_files`, with each file's path as a string too (the readers open
+    those: see :func:`read_header`)."""
     with os.scandir(folder) as entries:
-        names = [e.name for e in entries if e.is_file()]
+        found = [(e.name, e.path) for e in entries if e.is_file()]
     if os.name == "posix":  # the Paths of one folder sort as their names
-        names.sort()
-        return [folder / n for n in names]
-    return sorted(folder / n for n in names)  # Windows paths sort without case
+        found.sort()
+        return [folder / n for n, _ in found], [p for _, p in found]
+    paths = sorted((folder / n, p) for n, p in found)  # Windows paths sort without case
+    return [f for f, _ in paths], [p for _, p in paths]
 
 
 def _require_regular(name: str, f: Path) -> None:

@@ -78,6 +78,17 @@ def test_patient_to_pixel_inverts_the_affine():
     )
 
 
+def test_cosines_as_floats_from_tuples_and_arrays():
+    tilted = (0.9962, 0.0872, 0, -0.0872, 0.9962, 0)
+    assert geometry._cosine_floats(tilted) == np.asarray(tilted).tolist()
+    assert geometry._cosine_floats(np.asarray(tilted)) == list(tilted)
+    assert geometry._cosine_floats([[1, 0, 0], [0, 1, 0]]) == [1.0, 0, 0, 0, 1, 0]
+    with pytest.raises(ValueError, match="must hold 6 numbers, got 3"):
+        geometry._cosine_floats((1, 0, 0))
+    with pytest.raises(ValueError, match="inhomogeneous"):  # numpy's words for a ragged one
+        geometry._cosine_floats(((1, 0), 0, 0, 0, 1, 0))
+
+
 def test_same_orientation_tolerance():
     assert same_orientation(AXIAL, [1, 0, 0, 0, 0.9991, 0.0009])
     assert not same_orientation(AXIAL, [1, 0, 0, 0, 0.9989, 0.0011])

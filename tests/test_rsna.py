@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eda_helpers import SliceViewer, plot_grid, read_stacks, rsna
+from eda_helpers import SliceViewer, io, plot_grid, read_stacks, rsna
 from eda_helpers.io import read_headers
 from eda_helpers.sample import planted_label_errors, sample_landmarks
 
@@ -425,6 +425,25 @@ def test_read_headers_reports_bad_files_without_raising(series_stacks, tmp_path)
     assert reasons[files[0].name].startswith("truncated pixel data")
     assert reasons["junk.dcm"] == "not DICOM"
     assert sum(len(s) for s in stacks) == len(files) - 2
+
+
+def test_a_folder_listing_reads_as_read_headers(series_stacks, tmp_path):
+    folder, _ = series_stacks[760000400]
+    copy = tmp_path / "series"
+    shutil.copytree(folder, copy)
+    (copy / "sub").mkdir()  # not a file: not listed
+    (copy / "junk.dcm").write_bytes(b"\x00garbage" * 100)
+    paths, names = io._folder_listing(copy)
+    assert paths == sorted(p for p in copy.iterdir() if p.is_file())
+    assert names == [str(p) for p in paths]
+    headers, unreadable = io._read_each(paths, names)
+    stacks, expected = read_headers(paths)
+    assert unreadable == expected
+    fields = [[vars(h) for h in s] for s in stacks]  # SliceHeader compares by identity
+    assert [[vars(h) for h in s] for s in io._stacks_of(headers)] == fields
+    assert [p.name for p, _ in unreadable] == ["junk.dcm"]
+    with pytest.raises(ValueError, match=r"names: expected one per file \(\d+\), got 1"):
+        io._read_each(paths, names[:1])
 
 
 # --------------------------------------------------------------------------- scan

@@ -113,7 +113,9 @@ def _study_stacks(
         if not folder.is_dir():
             problems.append(f"series {series_id} ({description}): no folder {folder}")
             continue
-        found, unreadable = io.read_headers(io._folder_files(folder))
+        # read_headers of the folder's files, opened by the names of the listing
+        headers, unreadable = io._read_each(*io._folder_listing(folder))
+        found = io._stacks_of(headers)
         if unreadable:
             path, reason = unreadable[0]
             problems.append(
