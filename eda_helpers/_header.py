@@ -234,6 +234,7 @@ _SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM U
 _PLAIN_CHARSETS = ("", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192")
 _FIRST_CHUNK = 1 << 13  # headers of MR files are a few kB ...
 _FAST_CHUNK = 1 << 16  # ... and those longer than this are left to pydicom
+_LAYOUT_MARGIN = 1 << 10  # bytes read beyond a layout's header (see _scan_fast)
 
 
 class _Unparsed(Exception):
@@ -591,7 +592,10 @@ def _scan_fast(
         if size == 0:
             raise DamagedFileError(f"{path}: the file is empty (0 bytes); {_FIX}")
         layout = _last_layout
-        buf = _read(fd, _FIRST_CHUNK if layout is None else max(_FIRST_CHUNK, layout.required))
+        # With a layout, what it reads and room for longer values (a file that needs
+        # more is walked, reading on): copying a whole first chunk costs more than the
+        # bytes of the header that the layout compares.
+        buf = _read(fd, _FIRST_CHUNK if layout is None else layout.required + _LAYOUT_MARGIN)
         values = None if layout is None else layout.values(buf, size)
         while values is None:
             try:
