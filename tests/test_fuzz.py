@@ -245,6 +245,29 @@ def _series_in_both_encodings(folder: Path) -> list[Path]:
     return files
 
 
+def test_a_header_longer_than_the_bytes_a_layout_reads_is_walked(tmp_path):
+    """Through a layout the reader takes its header's bytes and a margin; a file laid
+    out alike whose values run past that is walked, reading on, as if fresh."""
+    from test_io import make_mr
+
+    from eda_helpers import _header
+
+    rng = np.random.default_rng(SEED)
+    files = [
+        make_mr(
+            tmp_path / f"{k}.dcm",
+            rng.integers(0, 4096, (6, 5), dtype=np.uint16),
+            instance=k + 1,
+            ImageComments="x" * n,
+        )
+        for k, n in enumerate((2, 4, 4 + 2 * _header._LAYOUT_MARGIN, 6))
+    ]
+    _header._last_layout = _header._last_made = None
+    through = [_header_outcome(f, fresh=False) for f in files]
+    assert through == [_header_outcome(f, fresh=True) for f in files]
+    assert [h[0][5] for h in through] == [1, 2, 3, 4]  # SliceHeader.instance
+
+
 def test_reading_through_the_previous_layout_equals_a_fresh_walk(tmp_path, sample_root):
     """The fast reader skips the walk of a header laid out like the previous one; it
     must give what walking it gives, for sound series and for damaged copies read
