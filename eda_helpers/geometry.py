@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,6 +48,7 @@ __all__ = [
     "pixel_to_patient",
     "plane_name",
     "project_to_stack",
+    "project_to_stacks",
     "reference_line",
     "same_orientation",
     "slice_normal",
@@ -90,7 +92,10 @@ def _cosine_floats(orientation: ArrayLike) -> list[float]:
     """The six cosines of :func:`_cosines` as plain floats: straight from a tuple or
     list of six numbers (what the header reader gives), else through numpy (a tenth of
     the time for the readers, which call this once per slice group)."""
-    if isinstance(orientation, tuple | list) and len(orientation) == 6:
+    if type(orientation) is np.ndarray and orientation.dtype == np.float64:
+        if orientation.shape == (6,):  # a Volume's
+            return orientation.tolist()
+    elif isinstance(orientation, tuple | list) and len(orientation) == 6:
         try:
             return [float(x) for x in orientation]
         except TypeError:  # nested, say: let numpy's reshape say what it holds
@@ -803,6 +808,9 @@ class StackProjection:
     inside: NDArray[np.bool_]
 
 
+_PROJECTION_FIELDS = ("slice_index", "x", "y", "distance_mm", "inside")
+
+
 def stack_affine(
     positions: ArrayLike,
     orientation: ArrayLike,
@@ -871,55 +879,94 @@ def stack_affine(
     return voxel_affine(pos[0], orientation, pixel_spacing, step)
 
 
-def _cross(u: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``np.cross`` of two 3-vectors, bit for bit (the same products and differences),
-    in plain floats: np.cross costs ~10x more on one pair, and every projection takes one."""
-    (a0, a1, a2), (b0, b1, b2) = u.tolist(), v.tolist()
-    return np.array((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+@dataclass(frozen=True)
+class _Frames:
+    """The geometry of several stacks, padded to the longest (``S`` slices), as the
+    projections need it: one array operation serves every stack of a study.
 
-
-def _stack_frame(
-    affine: ArrayLike, positions: ArrayLike
-) -> tuple[
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    float,
-    NDArray[np.float64],
-]:
-    """(affine, positions, axis, offsets, step along the axis, unit normal) of a stack.
-
-    ``normal`` is the unit slice normal (row cosine x column cosine of the affine);
-    ``axis`` is that normal turned so that the slices' offsets along it do not
-    decrease with the slice index.
+    ``positions`` repeats each stack's last position beyond its ``count`` slices and
+    ``offsets`` (along ``axis``) is +inf there, so that no search or gather picks a
+    slice a stack does not have. ``normal`` is the unit slice normal (row cosine x
+    column cosine of the affine); ``axis`` is that normal turned so that the slices'
+    offsets along it do not decrease with the slice index; ``along`` is the length of
+    the affine's slice step along it.
     """
-    a = np.asarray(affine, dtype=np.float64)
+
+    affine: NDArray[np.float64]  # (T, 4, 4)
+    positions: NDArray[np.float64]  # (T, S, 3)
+    count: NDArray[np.intp]  # (T,)
+    axis: NDArray[np.float64]  # (T, 3)
+    offsets: NDArray[np.float64]  # (T, S)
+    along: NDArray[np.float64]  # (T,)
+    normal: NDArray[np.float64]  # (T, 3)
+
+
+def _stack_frames(stacks: Sequence[tuple[ArrayLike, ArrayLike]]) -> _Frames:
+    """The :class:`_Frames` of ``(affine, positions)`` pairs, each checked."""
+    affines, arrays = [], []
+    for affine, positions in stacks:
+        a = np.asarray(affine, dtype=np.float64)
+        pos = np.asarray(positions, dtype=np.float64)
+        if a.shape != (4, 4):
+            _no_frame(a, pos)
+        if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1:
+            _no_frame(a, pos)
+        affines.append(a)
+        arrays.append(pos)
+    if not affines:
+        raise ValueError("stacks: expected at least one stack, got none")
+    count = np.array([len(p) for p in arrays], dtype=np.intp)
+    longest = int(count.max())
+    af = np.stack(affines)
+    if int(count.min()) == longest:
+        pos = np.stack(arrays)
+    else:
+        pos = np.empty((len(arrays), longest, 3))
+        for t, p in enumerate(arrays):
+            pos[t, : len(p)] = p
+            pos[t, len(p) :] = p[-1]
+    finite = np.isfinite(af).all(axis=(1, 2)) & np.isfinite(pos).all(axis=(1, 2))
+    if not finite.all():
+        t = int(np.argmin(finite))
+        _no_frame(affines[t], arrays[t])
+    # row cosine x column cosine, written out: np.cross costs more than the products
+    u, v = af[:, :3, 2], af[:, :3, 1]
+    normal = np.stack(
+        (
+            u[:, 1] * v[:, 2] - u[:, 2] * v[:, 1],
+            u[:, 2] * v[:, 0] - u[:, 0] * v[:, 2],
+            u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0],
+        ),
+        axis=1,
+    )
+    norm = np.sqrt(np.einsum("ij,ij->i", normal, normal))
+    if not norm.all():
+        raise ValueError("affine: its row and column steps are parallel, so they define no plane")
+    normal /= norm[:, None]
+    along = np.einsum("ij,ij->i", af[:, :3, 0], normal)
+    if not along.all():
+        raise ValueError("affine: its slice step lies in the image plane, so slices cannot differ")
+    offsets = np.einsum("tsk,tk->ts", pos, normal)
+    span = offsets[np.arange(len(count)), count - 1] - offsets[:, 0]
+    sign = np.where((span < 0) | ((span == 0) & (along < 0)), -1.0, 1.0)
+    offsets *= sign[:, None]
+    if int(count.min()) < longest:
+        offsets[np.arange(longest) >= count[:, None]] = np.inf
+    return _Frames(af, pos, count, normal * sign[:, None], offsets, np.abs(along), normal)
+
+
+def _no_frame(a: NDArray[np.float64], pos: NDArray[np.float64]) -> NoReturn:
+    """Raise the error of a stack whose affine or positions are not a finite stack."""
     if a.shape != (4, 4) or not np.isfinite(a).all():
         raise ValueError(
             f"affine: expected a finite 4x4 matrix, got "
             f"{'shape ' + str(a.shape) if a.shape != (4, 4) else 'one with NaN or inf'}"
             f"; the stack's geometry is unknown (position or orientation tags missing)"
         )
-    pos = np.asarray(positions, dtype=np.float64)
-    if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1 or not np.isfinite(pos).all():
-        raise ValueError(
-            f"positions: expected a finite (n, 3) array of slice positions with n >= 1, "
-            f"got shape {pos.shape}"
-        )
-    normal = _cross(a[:3, 2], a[:3, 1])  # row cosine x column cosine
-    norm = math.sqrt(float(normal @ normal))  # np.linalg.norm's own sum and root
-    if norm == 0.0:
-        raise ValueError("affine: its row and column steps are parallel, so they define no plane")
-    normal /= norm
-    along = float(a[:3, 0] @ normal)
-    if along == 0.0:
-        raise ValueError("affine: its slice step lies in the image plane, so slices cannot differ")
-    offsets = pos @ normal
-    span = float(offsets[-1] - offsets[0])
-    if span < 0 or (span == 0 and along < 0):
-        return a, pos, -normal, -offsets, abs(along), normal
-    return a, pos, normal, offsets, abs(along), normal
+    raise ValueError(
+        f"positions: expected a finite (n, 3) array of slice positions with n >= 1, "
+        f"got shape {pos.shape}"
+    )
 
 
 def _coords(name: str, value: ArrayLike) -> NDArray[np.float64]:
@@ -938,45 +985,84 @@ def _coords(name: str, value: ArrayLike) -> NDArray[np.float64]:
     return arr
 
 
-def _slice_origin(
-    s: NDArray[np.float64], a: NDArray[np.float64], pos: NDArray[np.float64]
+def _slice_origins(
+    f: _Frames, which: NDArray[np.intp], s: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Position of the (fractional) slice ``s``: between the actual positions, else by
-    the mean step beyond the ends."""
-    n = pos.shape[0]
-    step = a[:3, 0]
-    if n == 1:
-        return pos[0] + s[..., None] * step
+    """Position of the (fractional) slice ``s[i]`` of stack ``which[i]``: between the
+    actual positions, else by the mean step beyond the ends."""
+    n = f.count[which]
+    step = f.affine[which, :3, 0]
     # np.minimum/np.maximum rather than np.clip, and np.where only where a point lies
     # beyond an end: the same numbers, a fraction of the calls for a few points.
-    k = np.minimum(np.maximum(np.floor(s), 0), n - 2).astype(np.intp)
-    t = (s - k)[..., None]
-    out = pos[k] + t * (pos[k + 1] - pos[k])
+    k = np.minimum(np.maximum(np.floor(s), 0), np.maximum(n - 2, 0)).astype(np.intp)
     below, above = s < 0, s > n - 1
+    lower = f.positions[which, k]
+    upper = f.positions[which, np.minimum(k + 1, n - 1)]
+    out = lower + (s - k)[:, None] * (upper - lower)
     if below.any():
-        out = np.where(below[..., None], pos[0] + s[..., None] * step, out)
+        out = np.where(below[:, None], f.positions[which, 0] + s[:, None] * step, out)
     if above.any():
-        out = np.where(above[..., None], pos[-1] + (s - (n - 1))[..., None] * step, out)
+        last = f.positions[which, n - 1]
+        out = np.where(above[:, None], last + (s - (n - 1))[:, None] * step, out)
     return out
 
 
 def _in_plane(
-    rel: NDArray[np.float64], a: NDArray[np.float64]
+    rel: NDArray[np.float64], steps: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(row, col) of in-plane offsets ``rel`` (mm) from a slice's position.
+    """(row, col) of in-plane offsets ``rel`` (mm, shape (T, M, 3)) from a slice's
+    position, for the row and column steps ``steps`` (T, 3, 2) of each stack.
 
     Solved against the affine's two in-plane steps rather than projected on them, so
     that it inverts :func:`index_to_patient` exactly even where the rounded cosines of
     the files are not quite orthogonal.
     """
-    steps = a[:3, 1:3]  # row step, column step
-    # The 2x2 normal equations, inverted in plain floats (np.linalg.solve's per-call
-    # cost is most of a projection's): the steps are near orthogonal, so well apart.
-    (g00, g01), (_, g11) = (steps.T @ steps).tolist()
+    # The 2x2 normal equations, inverted by hand (np.linalg.solve's per-call cost is
+    # most of a projection's): the steps are near orthogonal, so well apart.
+    gram = np.swapaxes(steps, 1, 2) @ steps
+    g00, g01, g11 = gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1]
     det = g00 * g11 - g01 * g01
-    inverse = np.array(((g11 / det, -g01 / det), (-g01 / det, g00 / det)))
+    inverse = np.stack((g11, -g01, -g01, g00), axis=1).reshape(-1, 2, 2) / det[:, None, None]
     rc = (rel @ steps) @ inverse
-    return rc[..., 0].astype(np.float64), rc[..., 1].astype(np.float64)
+    return rc[..., 0], rc[..., 1]
+
+
+def _world(f: _Frames, which: NDArray[np.intp], index: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Patient mm of indices ``index`` (M, 3), each of stack ``which``: see
+    :func:`index_to_patient`."""
+    a = f.affine[which]
+    origin = _slice_origins(f, which, index[:, 0])
+    return origin + index[:, 1:2] * a[:, :3, 1] + index[:, 2:3] * a[:, :3, 2]
+
+
+def _project(
+    f: _Frames, points: NDArray[np.float64], shapes: Sequence[tuple[int, int]]
+) -> StackProjection:
+    """:func:`project_to_stack` of ``points`` (M, 3) onto every stack of ``f``: arrays
+    of shape (T, M)."""
+    o = f.axis @ points.T  # (T, M)
+    nearest = np.empty(o.shape, dtype=np.intp)
+    for t, n in enumerate(f.count.tolist()):  # a search per stack: its own slices
+        off = f.offsets[t, :n]
+        k = np.minimum(np.searchsorted(off, o[t], side="left"), n - 1)
+        lower = np.maximum(k - 1, 0)
+        k = np.where(np.abs(o[t] - off[lower]) <= np.abs(o[t] - off[k]), lower, k)
+        # The first slice of a run of repeated positions is the one taken.
+        nearest[t] = np.searchsorted(off, off[k], side="left")
+    rel = points[None] - np.take_along_axis(f.positions, nearest[..., None], axis=1)
+    y, x = _in_plane(rel, f.affine[:, :3, 1:3])
+    distance = np.einsum("tmk,tk->tm", rel, f.normal)
+    size = np.array(shapes, dtype=np.float64).reshape(-1, 2)
+    rows, cols = size[:, :1], size[:, 1:]
+    eps = 1e-6  # rounding of a point placed exactly on an edge or half a step away
+    inside = (
+        (x >= -0.5 - eps)
+        & (x <= cols - 0.5 + eps)
+        & (y >= -0.5 - eps)
+        & (y <= rows - 0.5 + eps)
+        & (np.abs(distance) <= f.along[:, None] / 2 + eps)
+    )
+    return StackProjection(slice_index=nearest, x=x, y=y, distance_mm=distance, inside=inside)
 
 
 def index_to_patient(
@@ -1018,10 +1104,10 @@ def index_to_patient(
     array([[8., 1., 8.],
            [0., 0., 0.]])
     """
-    a, pos, *_ = _stack_frame(affine, positions)
+    f = _stack_frames([(affine, positions)])
     idx = _coords("index", index)
-    origin = _slice_origin(idx[..., 0], a, pos)
-    return origin + idx[..., 1:2] * a[:3, 1] + idx[..., 2:3] * a[:3, 2]
+    flat = idx.reshape(-1, 3)
+    return _world(f, np.zeros(len(flat), dtype=np.intp), flat).reshape(idx.shape)
 
 
 def patient_to_index(
@@ -1057,10 +1143,10 @@ def patient_to_index(
     >>> patient_to_index([8.0, 1.0, 8.0], a, pos)
     array([ 1.5,  2. , 10. ])
     """
-    a, pos, axis, off, along, _ = _stack_frame(affine, positions)
-    p = _coords("points", points)
-    o = p @ axis
-    n = pos.shape[0]
+    f = _stack_frames([(affine, positions)])
+    p = _coords("points", points).reshape(-1, 3)
+    o = p @ f.axis[0]
+    n, off, along = int(f.count[0]), f.offsets[0], float(f.along[0])
     if n == 1:
         s = (o - off[0]) / along
     else:
@@ -1072,8 +1158,9 @@ def patient_to_index(
         s = k + t
         s = np.where(o < off[0], (o - off[0]) / along, s)
         s = np.where(o > off[-1], n - 1 + (o - off[-1]) / along, s)
-    r, c = _in_plane(p - _slice_origin(s, a, pos), a)
-    return np.stack([s, r, c], axis=-1)
+    rel = p - _slice_origins(f, np.zeros(len(p), dtype=np.intp), s)
+    r, c = _in_plane(rel[None], f.affine[:, :3, 1:3])
+    return np.stack([s, r[0], c[0]], axis=-1).reshape(np.shape(points))
 
 
 def project_to_stack(
@@ -1115,30 +1202,57 @@ def project_to_stack(
     >>> p.inside
     array([False,  True])
     """
-    a, pos, axis, off, along, normal = _stack_frame(affine, positions)
     p = _coords("points", points)
-    o = p @ axis
-    n = pos.shape[0]
-    k = np.minimum(np.searchsorted(off, o, side="left"), n - 1)
-    lower = np.maximum(k - 1, 0)
-    # The first slice of a run of repeated positions is the one taken.
-    k = np.where(np.abs(o - off[lower]) <= np.abs(o - off[k]), lower, k)
-    k = np.searchsorted(off, off[k], side="left")
-    rel = p - pos[k]
-    y, x = _in_plane(rel, a)
-    distance = rel @ normal
-    rows, cols = shape
-    eps = 1e-6  # rounding of a point placed exactly on an edge or half a step away
-    inside = (
-        (x >= -0.5 - eps)
-        & (x <= cols - 0.5 + eps)
-        & (y >= -0.5 - eps)
-        & (y <= rows - 0.5 + eps)
-        & (np.abs(distance) <= along / 2 + eps)
-    )
+    f = _stack_frames([(affine, positions)])
+    one = _project(f, p.reshape(-1, 3), [shape])
     return StackProjection(
-        slice_index=k.astype(np.intp), x=x, y=y, distance_mm=distance, inside=inside
+        **{k: getattr(one, k)[0].reshape(p.shape[:-1]) for k in _PROJECTION_FIELDS}
     )
+
+
+def project_to_stacks(
+    points: ArrayLike,
+    stacks: Sequence[tuple[ArrayLike, ArrayLike, tuple[int, int]]],
+) -> StackProjection:
+    """:func:`project_to_stack` of the same points onto several stacks at once.
+
+    One pass of array operations serves every stack (a search per stack aside), so
+    that projecting a study's label points onto its five or so stacks costs little
+    more than onto one.
+
+    Parameters
+    ----------
+    points : array_like, shape (..., 3)
+        Points in patient coordinates (mm).
+    stacks : sequence of (affine, positions, shape)
+        Each stack as :func:`project_to_stack` takes it.
+
+    Returns
+    -------
+    StackProjection
+        Each attribute of shape ``(len(stacks), ...)``: row ``t`` is
+        :func:`project_to_stack` of the points onto ``stacks[t]``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`index_to_patient`, or if ``stacks`` is empty.
+
+    Examples
+    --------
+    >>> axial = stack_affine([[0, 0, 0], [0, 0, 4]], [1, 0, 0, 0, 1, 0], [0.5, 0.5])
+    >>> sagittal = stack_affine([[0, 0, 0], [3, 0, 0]], [0, 1, 0, 0, 0, -1], [1, 1])
+    >>> p = project_to_stacks([[3.0, 1.0, 3.0]], [
+    ...     (axial, [[0, 0, 0], [0, 0, 4]], (20, 20)),
+    ...     (sagittal, [[0, 0, 0], [3, 0, 0]], (10, 10))])
+    >>> p.slice_index.tolist(), p.x.tolist(), p.y.tolist(), p.distance_mm.tolist()
+    ([[1], [1]], [[6.0], [1.0]], [[2.0], [-3.0]], [[-1.0], [0.0]])
+    """
+    p = _coords("points", points)
+    f = _stack_frames([(a, pos) for a, pos, _ in stacks])
+    many = _project(f, p.reshape(-1, 3), [shape for _, _, shape in stacks])
+    lead = (len(stacks), *p.shape[:-1])
+    return StackProjection(**{k: getattr(many, k).reshape(lead) for k in _PROJECTION_FIELDS})
 
 
 def clip_to_image(segment: ArrayLike, shape: tuple[int, int]) -> NDArray[np.float64] | None:
@@ -1205,10 +1319,9 @@ def orientation_problem(orientation: ArrayLike) -> str | None:
     >>> orientation_problem([1, 0, 0, 0, 1.02, 0])
     'is not two orthogonal unit vectors (lengths 1 and 1.02, dot product 0)'
     """
-    cosines = _cosine_floats(orientation)
-    a, b = cosines[:3], cosines[3:]
-    lengths = (math.sqrt(sum(x * x for x in a)), math.sqrt(sum(x * x for x in b)))
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    a0, a1, a2, b0, b1, b2 = _cosine_floats(orientation)
+    lengths = (math.sqrt(a0 * a0 + a1 * a1 + a2 * a2), math.sqrt(b0 * b0 + b1 * b1 + b2 * b2))
+    dot = a0 * b0 + a1 * b1 + a2 * b2
     if max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot)) <= COSINE_ATOL:
         return None  # NaN compares False: a problem too
     return (
@@ -1248,12 +1361,17 @@ def line_groups(positions: ArrayLike, orientation: ArrayLike) -> list[list[int]]
     >>> line_groups([(0, 0, 0), (30, 0, 4), (0, 0, 8), (30, 0, 12)], [1, 0, 0, 0, 1, 0])
     [[0, 2], [1, 3]]
     """
-    pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
-    if len(pos) < 3:
-        return [list(range(len(pos)))]
     # The line test in plain floats: a series' stacks are short, and numpy's calls on a
-    # few slices cost more than the arithmetic.
-    points = pos.tolist()
+    # few slices cost more than the arithmetic. The readers pass tuples of 3 floats.
+    if isinstance(positions, list) and all(
+        type(p) is tuple and len(p) == 3 and type(p[0]) is type(p[1]) is type(p[2]) is float
+        for p in positions
+    ):
+        points: list[Any] = positions
+    else:
+        points = np.asarray(positions, dtype=np.float64).reshape(-1, 3).tolist()
+    if len(points) < 3:
+        return [list(range(len(points)))]
     nx, ny, nz = _unit_normal(_cosine_floats(orientation))
     offsets = [x * nx + y * ny + z * nz for x, y, z in points]
     first = points[offsets.index(min(offsets))]
@@ -1271,10 +1389,11 @@ def line_groups(positions: ArrayLike, orientation: ArrayLike) -> list[list[int]]
         if d2 > worst:
             worst = d2
     if not math.sqrt(worst) > LINE_ATOL:
-        return [list(range(len(pos)))]
+        return [list(range(len(points)))]
     # By position in the plane, half the tolerance each side of a group's first slice,
     # so that every group is on its own line within LINE_ATOL.
     row, col = _cosines(orientation)
+    pos = np.asarray(points, dtype=np.float64)
     plane = np.c_[pos @ row, pos @ col]
     groups: list[list[int]] = []
     anchors: list[NDArray[np.float64]] = []

@@ -712,22 +712,19 @@ def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
     return geometry.same_orientation(a.orientation, b.orientation)
 
 
-def _offsets(stack: list[SliceHeader]) -> NDArray[np.float64]:
-    """Offsets along the normal of a stack whose slices all have position tags."""
-    positions = [h.position for h in stack if h.position is not None]
-    orientation = stack[0].orientation
-    assert orientation is not None and len(positions) == len(stack)
-    return geometry.slice_offsets(positions, orientation)
-
-
 def _has_duplicates(stack: list[SliceHeader]) -> bool:
+    orientation = stack[0].orientation
     if len(stack) < 2 or any(h.position is None or h.orientation is None for h in stack):
         return False
+    assert orientation is not None
     try:
-        offsets = _offsets(stack)
+        nx, ny, nz = geometry._unit_normal(geometry._cosine_floats(orientation))
     except ValueError:  # no plane: read_headers keeps such records; read_series refuses them
         return False
-    return bool(geometry.duplicate_runs(np.sort(offsets)))
+    # slice_offsets in plain floats: a group is a few dozen slices, read once per series
+    positions = [h.position for h in stack]
+    offsets = sorted(x * nx + y * ny + z * nz for x, y, z in positions)  # type: ignore[misc]
+    return bool(geometry.duplicate_runs(offsets))
 
 
 def _on_lines(stack: list[SliceHeader]) -> list[list[SliceHeader]]:

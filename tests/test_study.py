@@ -206,6 +206,16 @@ def test_tables_given_must_be_those_of_the_readers(sample_root):
         r"without x; pass the table of read_coordinates",
     ):
         rsna.project_labels(sample_root, study, coordinates=coords.drop(columns="x"))
+    unplaced = coords.copy()
+    rows = unplaced.index[unplaced["study_id"] == study]
+    unplaced.loc[rows[2], "x"] = np.nan
+    unplaced.loc[rows[3], "y"] = np.inf
+    with pytest.raises(
+        ValueError,
+        match=rf"coordinates: expected finite x and y \(pixels\), got NaN or inf in 2 row\(s\) "
+        rf"of study {study} \(e\.g\. row {rows[2]}\); fix or drop them",
+    ):
+        rsna.project_labels(sample_root, study, coordinates=unplaced)
 
 
 @pytest.mark.parametrize("dtype", ["string", object])

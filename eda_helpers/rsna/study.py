@@ -245,11 +245,20 @@ def project_labels(
     pixel_of = np.stack(
         [_column_at(coordinates, c, labelled, np.float64) for c in ("y", "x")], axis=1
     )
+    unplaced = ~np.isfinite(pixel_of).all(axis=1)
+    if unplaced.any():
+        row = coordinates.index[labelled[np.argmax(unplaced)]]
+        raise ValueError(
+            f"coordinates: expected finite x and y (pixels), got NaN or inf in "
+            f"{int(unplaced.sum())} row(s) of study {sid} (e.g. row {row!r}); fix or drop them"
+        )
     taken: list[Any] = []  # positions in coordinates of the labels placed, series by series
-    points: list[Any] = []  # and their points (mm)
+    voxels: list[Any] = []  # and their (slice, row, column) there
+    on: list[Any] = []  # in which stack (an index into stacks)
     for series_id in dict.fromkeys(series_of.tolist()):
         rows = np.flatnonzero(series_of == series_id)
-        own = [s for s in stacks if s.series_id == series_id]
+        mine = [t for t, s in enumerate(stacks) if s.series_id == series_id]
+        own = [stacks[t] for t in mine]
         if not own:
             problems.append(
                 f"the {len(rows)} label(s) of series {series_id} are left out: the series "
@@ -271,15 +280,12 @@ def project_labels(
         if not found:
             continue
         at = rows[found]
-        on = np.array([stack[j] for j in found], dtype=np.intp)
-        voxels = np.empty((len(at), 3))  # slice, row, column
-        voxels[:, 0] = [index[j] for j in found]
-        voxels[:, 1:] = pixel_of[at]
-        mm = np.empty((len(at), 3))
-        for k in dict.fromkeys(on.tolist()):
-            mm[on == k] = own[k].volume.world(voxels[on == k])
+        voxel = np.empty((len(at), 3))
+        voxel[:, 0] = [index[j] for j in found]
+        voxel[:, 1:] = pixel_of[at]
         taken.append(labelled[at])
-        points.append(mm)
+        voxels.append(voxel)
+        on.append([mine[stack[j]] for j in found])  # type: ignore[index]
     if problems:  # one warning per call, the first few problems in it
         _checks.warn(
             f"study {sid} in {root}: {'; '.join(problems[:5])}"
@@ -287,6 +293,9 @@ def project_labels(
         )
     if not taken or not stacks:
         return _empty()
+    # Volume.world and Volume.project of every stack in one pass (the same geometry)
+    frames = geometry._stack_frames([(t.volume.affine, t.volume.positions) for t in stacks])
+    points = geometry._world(frames, np.concatenate(on).astype(np.intp), np.concatenate(voxels))
     at = np.concatenate(taken)
     index = coordinates.index
     # The table's order: that of its index labels (its positions, for a RangeIndex).
@@ -295,12 +304,12 @@ def project_labels(
         kind="stable",
     )
     at = at[by_table]
-    xyz = np.concatenate(points)[by_table]
+    xyz = points[by_table]
     n_labels = len(at)
 
     # Label-major rows: label l on target t is row l * len(stacks) + t.
     n_targets = len(stacks)
-    projected = [t.volume.project(xyz) for t in stacks]
+    projected = geometry._project(frames, xyz, [t.volume.shape[1:] for t in stacks])
     columns: dict[str, Any] = {
         c: np.repeat(_column_at(coordinates, c, at), n_targets) for c in PROJECTION_COLUMNS[:5]
     }
@@ -310,23 +319,23 @@ def project_labels(
     def per_target(values: list[Any], dtype: Any) -> Any:
         return np.tile(np.array(values, dtype=dtype), n_labels)
 
-    def per_row(values: list[Any], dtype: Any) -> Any:
-        return np.stack([np.asarray(v, dtype=dtype) for v in values], axis=1).ravel()
+    def per_row(values: Any, dtype: Any) -> Any:  # (target, label) -> label-major rows
+        return np.ascontiguousarray(values.T, dtype=dtype).ravel()
 
     columns["target_series_id"] = per_target([t.series_id for t in stacks], np.int64)
     columns["target_description"] = per_target([t.description for t in stacks], object)
     columns["target_stack"] = per_target([t.stack for t in stacks], np.int64)
-    columns["target_slice_index"] = per_row([p.slice_index for p in projected], np.int64)
+    nearest = projected.slice_index
+    columns["target_slice_index"] = per_row(nearest, np.int64)
+    instances = np.full(frames.positions.shape[:2], -1, dtype=np.int64)
+    for t, s in enumerate(stacks):
+        instances[t, : len(s.volume.instance_numbers)] = s.volume.instance_numbers
     columns["target_instance_number"] = per_row(
-        [
-            np.array(t.volume.instance_numbers)[p.slice_index]
-            for t, p in zip(stacks, projected, strict=True)
-        ],
-        np.int64,
+        np.take_along_axis(instances, nearest, axis=1), np.int64
     )
     for name in ("x", "y", "distance_mm"):
-        columns[name] = per_row([getattr(p, name) for p in projected], np.float64)
-    columns["inside"] = per_row([p.inside for p in projected], bool)
+        columns[name] = per_row(getattr(projected, name), np.float64)
+    columns["inside"] = per_row(projected.inside, bool)
     # Every column already has its dtype (see _DTYPES) and is a fresh array: no copy.
     return pd.DataFrame(columns, copy=False)
 
