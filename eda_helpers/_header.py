@@ -997,11 +997,27 @@ def read_header(
         from . import _multiframe
 
         return _multiframe.expand(header, _dataset(path))
-    if "MOSAIC" in [t.upper() for t in image_type if isinstance(t, str)]:
+    if _is_mosaic(image_type):
         from . import _mosaic
 
         return _mosaic.expand(header, _dataset(path))
     return [header]
+
+
+# The last ImageType looked at, and whether it holds MOSAIC.
+_last_image_type: tuple[object, bool] = (None, False)
+
+
+def _is_mosaic(image_type: list[Any]) -> bool:
+    """Whether ImageType holds MOSAIC (Siemens' slices tiled in one image). The files
+    of a series hand on one decoded value (see :class:`_Layout`), so the answer for
+    the last value is kept: the test costs more than the rest of the check."""
+    global _last_image_type
+    seen, answer = _last_image_type
+    if image_type is not seen:
+        answer = "MOSAIC" in [t.upper() for t in image_type if isinstance(t, str)]
+        _last_image_type = (image_type, answer)
+    return answer
 
 
 # The values and header of the last file made into a SliceHeader by _make_header.
