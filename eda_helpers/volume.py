@@ -254,7 +254,7 @@ class Volume:
                 )
             iop = np.asarray(orientation, dtype=np.float64).reshape(-1)
             sp = np.asarray(pixel_spacing, dtype=np.float64).reshape(-1)
-            if sp.shape != (2,) or not (sp > 0).all():
+            if sp.shape != (2,) or not (sp[0] > 0 and sp[1] > 0):
                 raise ValueError(
                     f"pixel_spacing: expected two positive numbers (row spacing, column "
                     f"spacing) in mm, got {sp.tolist()}"
@@ -266,12 +266,10 @@ class Volume:
         numbers = tuple(range(1, n + 1)) if instance_numbers is None else instance_numbers
         return cls(
             pixels=data,
-            instance_numbers=tuple(int(i) for i in numbers),
+            instance_numbers=tuple(map(int, numbers)),
             positions=pos,
             orientation=iop,
-            files=(Path(),) * n
-            if files is None
-            else tuple(f if isinstance(f, Path) else Path(f) for f in files),
+            files=(Path(),) * n if files is None else tuple(map(_path, files)),
             spacing=(abs(float(a[:3, 0] @ normal)), dr, dc),
             affine=a,
             **fields,
@@ -424,6 +422,10 @@ class Volume:
             f"spacing {ds:.3g}x{dr:.3g}x{dc:.3g} mm, "
             f"instances {self.instance_numbers[0]}..{self.instance_numbers[-1]}>"
         )
+
+
+def _path(f: str | Path) -> Path:
+    return f if isinstance(f, Path) else Path(f)
 
 
 def _check_geometry(v: Volume) -> None:

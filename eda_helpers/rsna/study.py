@@ -29,6 +29,7 @@ from .tables import (
     _cached,
     _column_at,
     _rows_of,
+    _strings_at,
     read_coordinates,
     read_descriptions,
 )
@@ -76,12 +77,13 @@ _NO_PIXELS = torch.zeros((), dtype=torch.uint8)
 def _geometry_volume(headers: list[Any]) -> Volume | str:
     """A Volume of the stack's geometry (its pixels a zero-stride view, never read), or
     why the stack has no usable geometry."""
-    if any(h.position is None or h.orientation is None for h in headers):
+    found = [h.position for h in headers]
+    if None in found or None in [h.orientation for h in headers]:
         return "some slices lack ImagePositionPatient or ImageOrientationPatient"
     first = headers[0]
     if first.pixel_spacing is None:
         return "it has no PixelSpacing, so its pixels have no size in mm"
-    positions = np.array([h.position for h in headers], dtype=np.float64)
+    positions = np.array(found, dtype=np.float64)
     instances = np.array([-1 if h.instance is None else h.instance for h in headers])
     # The order of read_stacks (duplicates kept): along the normal, ties by InstanceNumber.
     order = geometry.slice_order(geometry.slice_offsets(positions, first.orientation), instances)
@@ -310,8 +312,12 @@ def project_labels(
     # Label-major rows: label l on target t is row l * len(stacks) + t.
     n_targets = len(stacks)
     projected = geometry._project(frames, xyz, [t.volume.shape[1:] for t in stacks])
+    rows = np.repeat(at, n_targets)
     columns: dict[str, Any] = {
-        c: np.repeat(_column_at(coordinates, c, at), n_targets) for c in PROJECTION_COLUMNS[:5]
+        c: _strings_at(coordinates, c, rows)
+        if c in ("condition", "level")
+        else _column_at(coordinates, c, rows)
+        for c in PROJECTION_COLUMNS[:5]
     }
     for d, c in enumerate(PROJECTION_COLUMNS[5:8]):
         columns[c] = np.repeat(xyz[:, d], n_targets)

@@ -194,6 +194,20 @@ def _column_at(
     return values.array.take(rows).to_numpy(dtype=dtype)
 
 
+def _strings_at(table: pd.DataFrame, column: str, rows: NDArray[np.intp]) -> Any:
+    """The strings of ``table[column]`` at ``rows``, as the string array pandas makes of a
+    column of str: a frame built from it takes it as it is, rather than inferring the
+    dtype of an object array anew. A cached table's column is converted once."""
+    derived = _DERIVED.get(id(table))
+    if derived is not None:
+        array = derived.get(("strings", column))
+        if array is None:
+            array = pd.array(table[column].to_numpy(dtype=object), dtype="str")
+            derived[("strings", column)] = array
+        return array.take(rows)
+    return pd.array(_column_at(table, column, rows, object), dtype="str")
+
+
 def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV file, check that it has ``columns`` and give them their dtypes."""
     if not path.is_file():
