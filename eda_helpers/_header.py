@@ -339,7 +339,7 @@ class _Layout:
     charset: str
     elements: list[tuple[int, int, int, int]]
     expected: bytes
-    fields: list[tuple[int, str, str, int, int, int]]
+    fields: list[tuple[int, str, str, int, int, int, int]]
     holeable: set[int]
     index: np.ndarray
     keys: list[bytes]
@@ -349,7 +349,7 @@ class _Layout:
     quick: tuple[
         list[tuple[int, int, int, bytes]],
         dict[str, Any],
-        list[tuple[int, str, str, int, int, int]],
+        list[tuple[int, str, str, int, int, int, int]],
         frozenset[int],
         tuple[str, ...],
     ]
@@ -401,15 +401,26 @@ class _Layout:
         self.expected = np.frombuffer(buf, np.uint8)[self.index].tobytes()
         self.required = elements[walk.pixel][0] + 12
         self.ref = buf[: self.required]
+        # (index, keyword, VR, element, where its value starts, how many varying elements
+        # come before it, which varying element it is or -1)
         self.fields = [
-            (i, keyword, vr, k, elements[k][0] + elements[k][1], at_element[k])
+            (
+                i,
+                keyword,
+                vr,
+                k,
+                elements[k][0] + elements[k][1],
+                at_element[k],
+                at_element[k] if k in variable else -1,
+            )
             for i, (keyword, vr, k) in enumerate(walk.fields)
         ]
         # The last value seen of each field, raw and decoded, as one tuple (replaced
         # whole, so that a thread never sees the bytes of one file with the value of
         # another): the files of a series repeat most values.
         self.seen = [
-            (buf[o : o + elements[k][3]], values[keyword]) for _, keyword, _, k, o, _ in self.fields
+            (buf[o : o + elements[k][3]], values[keyword])
+            for _, keyword, _, k, o, _, _ in self.fields
         ]
         self.varying = [(k, *elements[k]) for k in sorted(variable)]
         self.base = {k: v for k, v in values.items() if k.startswith("_")}
@@ -442,17 +453,17 @@ class _Layout:
     def values(self, buf: bytes, size: int) -> dict[str, Any] | None:
         """The header values of ``buf`` when it is laid out like this one, else None."""
         shifts = [0]
-        read: dict[int, int] = {}
+        lengths: list[int] = []  # of the varying elements, in their order
         shift = 0
         end = len(buf)
-        for k, p, header, at, length in self.varying:
+        for _, p, header, at, length in self.varying:
             p += shift
             if p + header > end:
                 return None
             (n,) = _UINT16(buf, p + at) if at == 6 else _UINT32(buf, p + at)  # short VRs
             if n == 0xFFFFFFFF:
                 return None
-            read[k] = n
+            lengths.append(n)
             shift += n - length
             shifts.append(shift)
         if end < self.required + shift:
@@ -466,15 +477,17 @@ class _Layout:
         else:  # (1): the same bytes but in the holes
             values = dict(stable)
             values["_quick"] = quick  # what else is the same as the last file's
-            self._read_fields(values, buf, shifts, read, in_holes)
+            self._read_fields(values, buf, shifts, lengths, in_holes)
             return self._finish(values, shift, size)
-        index = self.index + np.array(shifts, dtype=np.intp)[self.segment] if read else self.index
+        index = (
+            self.index + np.array(shifts, dtype=np.intp)[self.segment] if lengths else self.index
+        )
         if np.frombuffer(buf, np.uint8)[index].tobytes() != self.expected:
             return None
         # (2): walked the same way; the values that differ from this file's are holes
         ref = self.ref
         values = dict(self.base)
-        self._read_fields(values, buf, shifts, read, self.fields)
+        self._read_fields(values, buf, shifts, lengths, self.fields)
         differ = set()
         for k in self.holeable - holes:
             p, header, _, length = self.elements[k]
@@ -493,7 +506,7 @@ class _Layout:
         ref, charset = self.ref, self.charset
         return [
             _decode_value(ref[o : o + self.elements[k][3]], vr, True, charset)
-            for _, _, vr, k, o, _ in self.fields
+            for _, _, vr, k, o, _, _ in self.fields
         ]
 
     def _read_fields(
@@ -501,14 +514,14 @@ class _Layout:
         values: dict[str, Any],
         buf: bytes,
         shifts: list[int],
-        read: dict[int, int],
-        fields: list[tuple[int, str, str, int, int, int]],
+        lengths: list[int],
+        fields: list[tuple[int, str, str, int, int, int, int]],
     ) -> None:
         seen, charset = self.seen, self.charset
-        for i, keyword, vr, k, offset, before in fields:
+        for i, keyword, vr, _, offset, before, v in fields:
             raw, decoded = seen[i]
             offset += shifts[before]
-            value = buf[offset : offset + (read[k] if k in read else len(raw))]
+            value = buf[offset : offset + (len(raw) if v < 0 else lengths[v])]
             if value != raw:
                 decoded = _decode_value(value, vr, True, charset)
                 seen[i] = (value, decoded)

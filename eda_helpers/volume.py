@@ -484,7 +484,7 @@ def _check_geometry(v: Volume) -> None:
                 f"{np.round(cosine, 6).tolist()} disagrees with the affine's "
                 f"{np.round(shown, 6).tolist()}{_of(v)}{fix}"
             )
-    n0, n1, n2 = normal = geometry._unit_normal(cosines)  # slice_normal, in plain floats
+    n0, n1, n2 = geometry._unit_normal(cosines)  # slice_normal, in plain floats
     slice_step = columns[0]
     along = slice_step[0] * n0 + slice_step[1] * n1 + slice_step[2] * n2
     if abs(along) < 1e-6:
@@ -512,28 +512,30 @@ def _check_geometry(v: Volume) -> None:
         )
     if pos.shape[0] < 2:
         return
-    step_length = _norm(slice_step)
-    axis = np.array([x / step_length for x in slice_step])
+    # Each slice's offset from slice 0 along the slice step and along the normal, in one
+    # product; its distance from the line of the stack from |rel|^2 - along^2 (the
+    # rounding is far below the tolerance).
+    s0, s1, s2 = slice_step
+    length = _norm(slice_step)
     rel = pos - pos[0]
-    along_axis = rel @ axis
-    across = rel - along_axis[:, None] * axis
-    off = np.sqrt(np.add.reduce(across * across, axis=1))  # np.linalg.norm(..., axis=1)
-    if off.max() > _LINE_ATOL:
-        i = int(np.argmax(off))
+    along = rel @ np.array(((s0 / length, n0), (s1 / length, n1), (s2 / length, n2)))
+    off2 = np.add.reduce(rel * rel, axis=1) - along[:, 0] * along[:, 0]
+    if off2.max() > _LINE_ATOL * _LINE_ATOL:
+        i = int(np.argmax(off2))
         raise ValueError(
-            f"Volume.positions: slice {i} is {off[i]:.3g} mm off the line of the stack (the "
-            f"affine's slice step from slice 0){_of(v)}; the slices of one Volume lie along "
-            f"one axis, so pass a stack split by position (or fix the positions)"
+            f"Volume.positions: slice {i} is {math.sqrt(off2[i]):.3g} mm off the line of the "
+            f"stack (the affine's slice step from slice 0){_of(v)}; the slices of one Volume "
+            f"lie along one axis, so pass a stack split by position (or fix the positions)"
         )
-    back = along_axis[1:] - along_axis[:-1] < -_POSITION_ATOL  # np.diff, in fewer calls
+    steps = along[1:] - along[:-1]  # np.diff, in fewer calls
+    back = steps[:, 0] < -_POSITION_ATOL
     if back.any():
         i = int(np.argmax(back))
         raise ValueError(
             f"Volume.positions: slice {i + 1} lies before slice {i} along the stack{_of(v)}; "
             f"put the slices in order along the normal (as read_series does)"
         )
-    offsets = pos @ np.array(normal)
-    distinct = 1 + int(np.count_nonzero(np.abs(offsets[1:] - offsets[:-1]) > _POSITION_ATOL))
+    distinct = 1 + int(np.count_nonzero(np.abs(steps[:, 1]) > _POSITION_ATOL))
     expected = (pos[-1] - pos[0]) / max(distinct - 1, 1)
     if distinct >= 2 and _max_gap(expected.tolist(), slice_step) > _POSITION_ATOL:
         raise ValueError(
