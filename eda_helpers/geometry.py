@@ -22,7 +22,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NamedTuple, NoReturn
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -407,6 +407,10 @@ def duplicate_runs(
     >>> duplicate_runs([0.0, 3.0, 3.0, 6.0, 9.0, 9.005])
     [array([1, 2]), array([4, 5])]
     """
+    if isinstance(sorted_offsets, list) and all(
+        b - a > atol for a, b in itertools.pairwise(sorted_offsets)
+    ):
+        return []  # the common case, for the few plain floats the readers pass: no array
     off = np.asarray(sorted_offsets, dtype=np.float64).reshape(-1)
     if off.size < 2:
         return []
@@ -879,12 +883,11 @@ def stack_affine(
     return voxel_affine(pos[0], orientation, pixel_spacing, step)
 
 
-@dataclass(frozen=True)
-class _Frames:
+class _Frames(NamedTuple):
     """The geometry of several stacks, padded to the longest (``S`` slices), as the
     projections need it: one array operation serves every stack of a study.
 
-    ``positions`` repeats each stack's last position beyond its ``count`` slices and
+    ``positions`` repeats each stack's last position beyond its ``slices`` and
     ``offsets`` (along ``axis``) is +inf there, so that no search or gather picks a
     slice a stack does not have. ``normal`` is the unit slice normal (row cosine x
     column cosine of the affine); ``axis`` is that normal turned so that the slices'
@@ -894,7 +897,7 @@ class _Frames:
 
     affine: NDArray[np.float64]  # (T, 4, 4)
     positions: NDArray[np.float64]  # (T, S, 3)
-    count: NDArray[np.intp]  # (T,)
+    slices: NDArray[np.intp]  # (T,) how many each stack has
     axis: NDArray[np.float64]  # (T, 3)
     offsets: NDArray[np.float64]  # (T, S)
     along: NDArray[np.float64]  # (T,)
@@ -902,57 +905,67 @@ class _Frames:
 
 
 def _stack_frames(stacks: Sequence[tuple[ArrayLike, ArrayLike]]) -> _Frames:
-    """The :class:`_Frames` of ``(affine, positions)`` pairs, each checked."""
+    """The :class:`_Frames` of ``(affine, positions)`` pairs, each checked.
+
+    The few numbers of each stack (its normal, its step along it) are worked in plain
+    floats, the slices of all stacks in a few array operations: numpy's per-call cost
+    is most of a projection's for a study's few stacks.
+    """
     affines, arrays = [], []
     for affine, positions in stacks:
         a = np.asarray(affine, dtype=np.float64)
         pos = np.asarray(positions, dtype=np.float64)
-        if a.shape != (4, 4):
-            _no_frame(a, pos)
-        if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1:
+        if a.shape != (4, 4) or pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1:
             _no_frame(a, pos)
         affines.append(a)
         arrays.append(pos)
     if not affines:
         raise ValueError("stacks: expected at least one stack, got none")
-    count = np.array([len(p) for p in arrays], dtype=np.intp)
-    longest = int(count.max())
+    counts = [len(p) for p in arrays]
+    longest = max(counts)
     af = np.stack(affines)
-    if int(count.min()) == longest:
+    if min(counts) == longest:
         pos = np.stack(arrays)
     else:
         pos = np.empty((len(arrays), longest, 3))
         for t, p in enumerate(arrays):
             pos[t, : len(p)] = p
             pos[t, len(p) :] = p[-1]
-    finite = np.isfinite(af).all(axis=(1, 2)) & np.isfinite(pos).all(axis=(1, 2))
-    if not finite.all():
-        t = int(np.argmin(finite))
-        _no_frame(affines[t], arrays[t])
-    # row cosine x column cosine, written out: np.cross costs more than the products
-    u, v = af[:, :3, 2], af[:, :3, 1]
-    normal = np.stack(
-        (
-            u[:, 1] * v[:, 2] - u[:, 2] * v[:, 1],
-            u[:, 2] * v[:, 0] - u[:, 0] * v[:, 2],
-            u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0],
-        ),
-        axis=1,
-    )
-    norm = np.sqrt(np.einsum("ij,ij->i", normal, normal))
-    if not norm.all():
-        raise ValueError("affine: its row and column steps are parallel, so they define no plane")
-    normal /= norm[:, None]
-    along = np.einsum("ij,ij->i", af[:, :3, 0], normal)
-    if not along.all():
-        raise ValueError("affine: its slice step lies in the image plane, so slices cannot differ")
-    offsets = np.einsum("tsk,tk->ts", pos, normal)
-    span = offsets[np.arange(len(count)), count - 1] - offsets[:, 0]
-    sign = np.where((span < 0) | ((span == 0) & (along < 0)), -1.0, 1.0)
+    if not (np.isfinite(af).all() and np.isfinite(pos).all()):
+        for a, p in zip(affines, arrays, strict=True):
+            if not (np.isfinite(a).all() and np.isfinite(p).all()):
+                _no_frame(a, p)
+    normals, alongs = [], []
+    for (s0, v0, u0, _), (s1, v1, u1, _), (s2, v2, u2, _) in af[:, :3, :].tolist():
+        # the column step (row cosine) x the row step (column cosine)
+        n0, n1, n2 = u1 * v2 - u2 * v1, u2 * v0 - u0 * v2, u0 * v1 - u1 * v0
+        norm = math.sqrt(n0 * n0 + n1 * n1 + n2 * n2)
+        if norm == 0.0:
+            raise ValueError(
+                "affine: its row and column steps are parallel, so they define no plane"
+            )
+        n0, n1, n2 = n0 / norm, n1 / norm, n2 / norm
+        along = s0 * n0 + s1 * n1 + s2 * n2
+        if along == 0.0:
+            raise ValueError(
+                "affine: its slice step lies in the image plane, so slices cannot differ"
+            )
+        normals.append((n0, n1, n2))
+        alongs.append(along)
+    normal = np.array(normals)
+    offsets = (pos @ normal[:, :, None])[..., 0]
+    spans = (offsets[np.arange(len(counts)), np.array(counts) - 1] - offsets[:, 0]).tolist()
+    signs = [
+        -1.0 if span < 0 or (span == 0 and along < 0) else 1.0
+        for span, along in zip(spans, alongs, strict=True)
+    ]
+    sign = np.array(signs)
     offsets *= sign[:, None]
-    if int(count.min()) < longest:
+    count = np.array(counts, dtype=np.intp)
+    if min(counts) < longest:
         offsets[np.arange(longest) >= count[:, None]] = np.inf
-    return _Frames(af, pos, count, normal * sign[:, None], offsets, np.abs(along), normal)
+    along_axis = np.array([abs(x) for x in alongs])
+    return _Frames(af, pos, count, normal * sign[:, None], offsets, along_axis, normal)
 
 
 def _no_frame(a: NDArray[np.float64], pos: NDArray[np.float64]) -> NoReturn:
@@ -990,7 +1003,7 @@ def _slice_origins(
 ) -> NDArray[np.float64]:
     """Position of the (fractional) slice ``s[i]`` of stack ``which[i]``: between the
     actual positions, else by the mean step beyond the ends."""
-    n = f.count[which]
+    n = f.slices[which]
     step = f.affine[which, :3, 0]
     # np.minimum/np.maximum rather than np.clip, and np.where only where a point lies
     # beyond an end: the same numbers, a fraction of the calls for a few points.
@@ -1019,11 +1032,11 @@ def _in_plane(
     """
     # The 2x2 normal equations, inverted by hand (np.linalg.solve's per-call cost is
     # most of a projection's): the steps are near orthogonal, so well apart.
-    gram = np.swapaxes(steps, 1, 2) @ steps
-    g00, g01, g11 = gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1]
-    det = g00 * g11 - g01 * g01
-    inverse = np.stack((g11, -g01, -g01, g00), axis=1).reshape(-1, 2, 2) / det[:, None, None]
-    rc = (rel @ steps) @ inverse
+    inverses = []
+    for (g00, g01), (_, g11) in (np.swapaxes(steps, 1, 2) @ steps).tolist():
+        det = g00 * g11 - g01 * g01
+        inverses.append(((g11 / det, -g01 / det), (-g01 / det, g00 / det)))
+    rc = rel @ (steps @ np.array(inverses))
     return rc[..., 0], rc[..., 1]
 
 
@@ -1035,23 +1048,35 @@ def _world(f: _Frames, which: NDArray[np.intp], index: NDArray[np.float64]) -> N
     return origin + index[:, 1:2] * a[:, :3, 1] + index[:, 2:3] * a[:, :3, 2]
 
 
+def _below(offsets: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.intp]:
+    """How many of each stack's offsets (rows of ``offsets``, ascending) lie below each
+    of its ``values`` (rows of ``values``): ``np.searchsorted(row, values, "left")``.
+    Compared all at once where that takes little memory (a study's few stacks and
+    label points), else searched stack by stack."""
+    stacks, slices = offsets.shape
+    if stacks * values.shape[1] * slices <= 1 << 16:
+        return (offsets[:, None, :] < values[:, :, None]).sum(axis=2)
+    return np.stack(
+        [np.searchsorted(r, v, side="left") for r, v in zip(offsets, values, strict=True)]
+    )
+
+
 def _project(
     f: _Frames, points: NDArray[np.float64], shapes: Sequence[tuple[int, int]]
 ) -> StackProjection:
     """:func:`project_to_stack` of ``points`` (M, 3) onto every stack of ``f``: arrays
     of shape (T, M)."""
     o = f.axis @ points.T  # (T, M)
-    nearest = np.empty(o.shape, dtype=np.intp)
-    for t, n in enumerate(f.count.tolist()):  # a search per stack: its own slices
-        off = f.offsets[t, :n]
-        k = np.minimum(np.searchsorted(off, o[t], side="left"), n - 1)
-        lower = np.maximum(k - 1, 0)
-        k = np.where(np.abs(o[t] - off[lower]) <= np.abs(o[t] - off[k]), lower, k)
-        # The first slice of a run of repeated positions is the one taken.
-        nearest[t] = np.searchsorted(off, off[k], side="left")
-    rel = points[None] - np.take_along_axis(f.positions, nearest[..., None], axis=1)
+    off, last = f.offsets, f.slices[:, None] - 1
+    t = np.arange(len(off))[:, None]  # (fancy indexing: take_along_axis costs more)
+    k = np.minimum(_below(off, o), last)  # np.searchsorted(off, o, side="left")
+    lower = np.maximum(k - 1, 0)
+    k = np.where(np.abs(o - off[t, lower]) <= np.abs(o - off[t, k]), lower, k)
+    # The first slice of a run of repeated positions is the one taken.
+    nearest = _below(off, off[t, k])
+    rel = points[None] - f.positions[t, nearest]
     y, x = _in_plane(rel, f.affine[:, :3, 1:3])
-    distance = np.einsum("tmk,tk->tm", rel, f.normal)
+    distance = (rel @ f.normal[:, :, None])[..., 0]
     size = np.array(shapes, dtype=np.float64).reshape(-1, 2)
     rows, cols = size[:, :1], size[:, 1:]
     eps = 1e-6  # rounding of a point placed exactly on an edge or half a step away
@@ -1146,7 +1171,7 @@ def patient_to_index(
     f = _stack_frames([(affine, positions)])
     p = _coords("points", points).reshape(-1, 3)
     o = p @ f.axis[0]
-    n, off, along = int(f.count[0]), f.offsets[0], float(f.along[0])
+    n, off, along = int(f.slices[0]), f.offsets[0], float(f.along[0])
     if n == 1:
         s = (o - off[0]) / along
     else:

@@ -554,7 +554,7 @@ def _refusal(damaged: list[tuple[Path, str]]) -> SeriesError:
 
 def _defines_plane(orientation: tuple[float, ...]) -> bool:
     try:
-        geometry.slice_normal(orientation)
+        geometry._unit_normal(geometry._cosine_floats(orientation))  # slice_normal's test
     except ValueError:
         return False
     return True
