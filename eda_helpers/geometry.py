@@ -200,11 +200,11 @@ def voxel_affine(
     >>> A @ [2, 1, 3, 1]  # slice 2, row 1, column 3
     array([10.75, 20.5 , 38.  ,  1.  ])
     """
-    row, col = _cosines(orientation)
+    cosines = _cosine_floats(orientation)
     dr, dc = np.asarray(pixel_spacing, dtype=np.float64).reshape(2).tolist()
     step = np.asarray(slice_step, dtype=np.float64).reshape(3).tolist()
     origin = np.asarray(first_position, dtype=np.float64).reshape(3).tolist()
-    r, c = row.tolist(), col.tolist()
+    r, c = cosines[:3], cosines[3:]
     # Built from plain floats in one call (the same products as col * dr and row * dc):
     # the row index grows along the column cosine, the column index along the row cosine.
     return np.array(

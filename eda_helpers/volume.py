@@ -439,9 +439,9 @@ def _check_geometry(v: Volume) -> None:
     a = np.asarray(v.affine, dtype=np.float64)
     if a.shape != (4, 4):
         raise ValueError(f"Volume.affine: expected a 4x4 matrix{_of(v)}, got shape {a.shape}")
-    if not np.isfinite(a).all():
-        return  # no geometry: nothing to contradict; world() and index_of() refuse
     rows = a.tolist()
+    if not all(map(math.isfinite, rows[0] + rows[1] + rows[2] + rows[3])):
+        return  # no geometry: nothing to contradict; world() and index_of() refuse
     x, y, z, w = rows[3]  # np.allclose(a[3], (0, 0, 0, 1)): |a - b| <= 1e-8 + 1e-5 |b|
     if not (abs(x) <= 1e-8 and abs(y) <= 1e-8 and abs(z) <= 1e-8 and abs(w - 1) <= 1e-8 + 1e-5):
         raise ValueError(
@@ -449,11 +449,11 @@ def _check_geometry(v: Volume) -> None:
         )
     fix = "; build it with Volume.from_array(...), which derives it from the geometry"
     iop = np.asarray(v.orientation, dtype=np.float64).reshape(-1)
-    if iop.shape != (6,) or not np.isfinite(iop).all():
-        raise ValueError(
-            f"Volume.orientation: expected 6 finite direction cosines{_of(v)}, got {iop.tolist()}"
-        )
     cosines = iop.tolist()
+    if len(cosines) != 6 or not all(map(math.isfinite, cosines)):
+        raise ValueError(
+            f"Volume.orientation: expected 6 finite direction cosines{_of(v)}, got {cosines}"
+        )
     row, col = cosines[:3], cosines[3:]
     problem = geometry.orientation_problem(cosines)
     if problem is not None:
@@ -462,7 +462,11 @@ def _check_geometry(v: Volume) -> None:
             f"got {np.round(iop, 6).tolist()}, which {problem}; pass a valid "
             f"ImageOrientationPatient"
         )
-    sp = np.asarray(v.spacing, dtype=np.float64).reshape(-1).tolist()
+    spacing = v.spacing  # a tuple of floats, as from_array makes it: no array needed
+    if isinstance(spacing, tuple) and all(type(x) is float for x in spacing):
+        sp = list(spacing)
+    else:
+        sp = np.asarray(spacing, dtype=np.float64).reshape(-1).tolist()
     if len(sp) != 3 or not all(math.isfinite(x) and x > 0 for x in sp):
         raise ValueError(
             f"Volume.spacing: expected three positive (slice, row, col) spacings in mm"
