@@ -241,6 +241,68 @@ def test_project_to_stack_with_hand_numbers():
     np.testing.assert_array_equal(p.inside, [True, False])
 
 
+def _stacks_for_many():
+    """Stacks of different lengths and kinds: a gap and non-square pixels, offsets that
+    decrease along the normal, a single oblique slice, a position held twice."""
+    from eda_helpers.geometry import stack_affine
+
+    tilt = [0.9962, 0.0872, 0, -0.0872, 0.9962, 0]
+    stacks = []
+    for pos, iop, spacing, shape, step in [
+        ([[0, 0, 0], [0, 0, 4], [0, 0, 12]], AXIAL, [0.5, 0.8], (40, 30), None),
+        (
+            [[10, -50, 40], [6, -50, 40], [2, -50, 40], [-2, -50, 40]],
+            SAGITTAL,
+            [1, 1],
+            (60, 60),
+            None,
+        ),
+        ([[3, 4, 20]], tilt, [0.7, 0.7], (50, 50), 3.0),
+        ([[0, 0, 0], [0, 0, 0], [0, 0, 4]], AXIAL, [1, 1], (20, 20), None),
+    ]:
+        a = stack_affine(pos, iop, spacing, slice_spacing=step)
+        stacks.append((a, np.asarray(pos, dtype=np.float64), shape))
+    return stacks
+
+
+def test_project_to_stacks_is_project_to_stack_of_each(rng):
+    from eda_helpers.geometry import project_to_stack, project_to_stacks
+
+    stacks = _stacks_for_many()
+    on_slices = np.concatenate([pos for _, pos, _ in stacks])
+    halfway = [[0, 0, 2.0], [0, 0, 8.0], [8.0, -50, 40], [0, 0, -9], [0, 0, 30]]
+    points = np.concatenate([rng.normal(0, 15, (40, 3)), on_slices, halfway])
+    many = project_to_stacks(points, stacks)
+    assert many.slice_index.shape == (len(stacks), len(points))
+    for t, (a, pos, shape) in enumerate(stacks):
+        one = project_to_stack(points, a, pos, shape)
+        np.testing.assert_array_equal(many.slice_index[t], one.slice_index)
+        np.testing.assert_array_equal(many.inside[t], one.inside)
+        for name in ("x", "y", "distance_mm"):
+            np.testing.assert_allclose(getattr(many, name)[t], getattr(one, name), atol=1e-9)
+    # on the stack with a position held twice, the first of the two is the one taken
+    assert set(many.slice_index[3].tolist()) <= {0, 2}
+    # a point between two slices goes to the nearer, the lower one on a tie
+    np.testing.assert_array_equal(many.slice_index[0, -5:], [0, 1, 2, 0, 2])
+    assert many.slice_index[1, -3] == 0  # x = 8, halfway between the sagittals at 10 and 6
+
+
+def test_project_to_stacks_gives_the_same_for_many_points_as_for_few(rng):
+    """Many points are searched stack by stack, few compared all at once: one answer."""
+    from eda_helpers.geometry import project_to_stacks
+
+    stacks = _stacks_for_many()
+    points = rng.normal(0, 20, (6000, 3))
+    many = project_to_stacks(points, stacks)
+    few = [project_to_stacks(points[i : i + 50], stacks) for i in range(0, len(points), 50)]
+    for name in ("slice_index", "x", "y", "distance_mm", "inside"):
+        np.testing.assert_array_equal(
+            getattr(many, name), np.concatenate([getattr(p, name) for p in few], axis=1)
+        )
+    with pytest.raises(ValueError, match=r"stacks: expected at least one stack, got none"):
+        project_to_stacks(points, [])
+
+
 def test_world_functions_refuse_unknown_or_flat_geometry():
     from eda_helpers.geometry import index_to_patient, patient_to_index, project_to_stack
 
