@@ -112,11 +112,13 @@ def _study_stacks(
     problems: list[str] = []
     for series_id, description in zip(series_ids, names, strict=True):
         folder = root / f"{split}_images" / str(study_id) / str(series_id)
-        if not folder.is_dir():
+        try:
+            listing = io._folder_listing(folder)
+        except (FileNotFoundError, NotADirectoryError):
             problems.append(f"series {series_id} ({description}): no folder {folder}")
             continue
         # read_headers of the folder's files, opened by the names of the listing
-        headers, unreadable = io._read_each(*io._folder_listing(folder))
+        headers, unreadable = io._read_each(*listing)
         found = io._stacks_of(headers)
         if unreadable:
             path, reason = unreadable[0]
