@@ -608,7 +608,8 @@ def _scan_fast(
         # With a layout, what it reads and room for longer values (a file that needs
         # more is walked, reading on): copying a whole first chunk costs more than the
         # bytes of the header that the layout compares.
-        buf = _read(fd, _FIRST_CHUNK if layout is None else layout.required + _LAYOUT_MARGIN)
+        first = _FIRST_CHUNK if layout is None else layout.required + _LAYOUT_MARGIN
+        buf = _read(fd, min(first, _FAST_CHUNK))  # longer headers are pydicom's
         values = None if layout is None else layout.values(buf, size)
         while values is None:
             try:

@@ -407,10 +407,9 @@ def duplicate_runs(
     >>> duplicate_runs([0.0, 3.0, 3.0, 6.0, 9.0, 9.005])
     [array([1, 2]), array([4, 5])]
     """
-    if isinstance(sorted_offsets, list) and all(
-        b - a > atol for a, b in itertools.pairwise(sorted_offsets)
-    ):
-        return []  # the common case, for the few plain floats the readers pass: no array
+    if isinstance(sorted_offsets, list) and all(type(x) is float for x in sorted_offsets):
+        if all(b - a > atol for a, b in itertools.pairwise(sorted_offsets)):
+            return []  # the common case, for the few plain floats the readers pass: no array
     off = np.asarray(sorted_offsets, dtype=np.float64).reshape(-1)
     if off.size < 2:
         return []
@@ -911,16 +910,17 @@ def _stack_frames(stacks: Sequence[tuple[ArrayLike, ArrayLike]]) -> _Frames:
     floats, the slices of all stacks in a few array operations: numpy's per-call cost
     is most of a projection's for a study's few stacks.
     """
+    stacks = list(stacks)
+    if not stacks:
+        raise ValueError("stacks: expected at least one stack, got none")
     affines, arrays = [], []
-    for affine, positions in stacks:
+    for t, (affine, positions) in enumerate(stacks):
         a = np.asarray(affine, dtype=np.float64)
         pos = np.asarray(positions, dtype=np.float64)
         if a.shape != (4, 4) or pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 1:
-            _no_frame(a, pos)
+            _no_frame(a, pos, _which(t, stacks))
         affines.append(a)
         arrays.append(pos)
-    if not affines:
-        raise ValueError("stacks: expected at least one stack, got none")
     counts = [len(p) for p in arrays]
     longest = max(counts)
     af = np.stack(affines)
@@ -932,23 +932,26 @@ def _stack_frames(stacks: Sequence[tuple[ArrayLike, ArrayLike]]) -> _Frames:
             pos[t, : len(p)] = p
             pos[t, len(p) :] = p[-1]
     if not (np.isfinite(af).all() and np.isfinite(pos).all()):
-        for a, p in zip(affines, arrays, strict=True):
+        for t, (a, p) in enumerate(zip(affines, arrays, strict=True)):
             if not (np.isfinite(a).all() and np.isfinite(p).all()):
-                _no_frame(a, p)
+                _no_frame(a, p, _which(t, stacks))
     normals, alongs = [], []
-    for (s0, v0, u0, _), (s1, v1, u1, _), (s2, v2, u2, _) in af[:, :3, :].tolist():
+    for t, rows in enumerate(af[:, :3, :].tolist()):
+        (s0, v0, u0, _), (s1, v1, u1, _), (s2, v2, u2, _) = rows
         # the column step (row cosine) x the row step (column cosine)
         n0, n1, n2 = u1 * v2 - u2 * v1, u2 * v0 - u0 * v2, u0 * v1 - u1 * v0
         norm = math.sqrt(n0 * n0 + n1 * n1 + n2 * n2)
         if norm == 0.0:
             raise ValueError(
-                "affine: its row and column steps are parallel, so they define no plane"
+                f"{_which(t, stacks)}affine: its row and column steps are parallel, so they "
+                f"define no plane"
             )
         n0, n1, n2 = n0 / norm, n1 / norm, n2 / norm
         along = s0 * n0 + s1 * n1 + s2 * n2
         if along == 0.0:
             raise ValueError(
-                "affine: its slice step lies in the image plane, so slices cannot differ"
+                f"{_which(t, stacks)}affine: its slice step lies in the image plane, so "
+                f"slices cannot differ"
             )
         normals.append((n0, n1, n2))
         alongs.append(along)
@@ -968,16 +971,21 @@ def _stack_frames(stacks: Sequence[tuple[ArrayLike, ArrayLike]]) -> _Frames:
     return _Frames(af, pos, count, normal * sign[:, None], offsets, along_axis, normal)
 
 
-def _no_frame(a: NDArray[np.float64], pos: NDArray[np.float64]) -> NoReturn:
+def _which(t: int, stacks: Sequence[object]) -> str:
+    """ "stacks[t]: " before a message about one stack of several, else nothing."""
+    return f"stacks[{t}]: " if len(stacks) > 1 else ""
+
+
+def _no_frame(a: NDArray[np.float64], pos: NDArray[np.float64], where: str = "") -> NoReturn:
     """Raise the error of a stack whose affine or positions are not a finite stack."""
     if a.shape != (4, 4) or not np.isfinite(a).all():
         raise ValueError(
-            f"affine: expected a finite 4x4 matrix, got "
+            f"{where}affine: expected a finite 4x4 matrix, got "
             f"{'shape ' + str(a.shape) if a.shape != (4, 4) else 'one with NaN or inf'}"
             f"; the stack's geometry is unknown (position or orientation tags missing)"
         )
     raise ValueError(
-        f"positions: expected a finite (n, 3) array of slice positions with n >= 1, "
+        f"{where}positions: expected a finite (n, 3) array of slice positions with n >= 1, "
         f"got shape {pos.shape}"
     )
 
@@ -1048,11 +1056,24 @@ def _world(f: _Frames, which: NDArray[np.intp], index: NDArray[np.float64]) -> N
     return origin + index[:, 1:2] * a[:, :3, 1] + index[:, 2:3] * a[:, :3, 2]
 
 
+def _shape(name: str, shape: object) -> tuple[int, int]:
+    """(rows, columns) of a slice, checked."""
+    try:
+        rows, cols = shape  # type: ignore[misc]
+    except (TypeError, ValueError):
+        rows = cols = None
+    whole = [isinstance(n, int | np.integer) and not isinstance(n, bool) for n in (rows, cols)]
+    if not all(whole):
+        raise ValueError(f"{name}: expected (rows, columns), two integers, got {shape!r:.60}")
+    return int(rows), int(cols)  # type: ignore[call-overload]
+
+
 def _below(offsets: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.intp]:
-    """How many of each stack's offsets (rows of ``offsets``, ascending) lie below each
-    of its ``values`` (rows of ``values``): ``np.searchsorted(row, values, "left")``.
-    Compared all at once where that takes little memory (a study's few stacks and
-    label points), else searched stack by stack."""
+    """How many of each stack's offsets (rows of ``offsets``, each sorted ascending) lie
+    below each of its ``values`` (rows of ``values``): ``np.searchsorted(row, values,
+    "left")``. Compared all at once where that takes little memory (a study's few
+    stacks and label points), else searched stack by stack: on sorted rows the two
+    are the same count."""
     stacks, slices = offsets.shape
     if stacks * values.shape[1] * slices <= 1 << 16:
         return (offsets[:, None, :] < values[:, :, None]).sum(axis=2)
@@ -1066,14 +1087,23 @@ def _project(
 ) -> StackProjection:
     """:func:`project_to_stack` of ``points`` (M, 3) onto every stack of ``f``: arrays
     of shape (T, M)."""
-    o = f.axis @ points.T  # (T, M)
-    off, last = f.offsets, f.slices[:, None] - 1
-    t = np.arange(len(off))[:, None]  # (fancy indexing: take_along_axis costs more)
-    k = np.minimum(_below(off, o), last)  # np.searchsorted(off, o, side="left")
+    # Each point's offset along each stack's axis, element by element: a matrix product
+    # would round by another path for one stack than for several, and move exact ties.
+    axis = f.axis
+    o = points[:, 0] * axis[:, 0:1] + points[:, 1] * axis[:, 1:2] + points[:, 2] * axis[:, 2:3]
+    t = np.arange(len(axis))[:, None]  # (fancy indexing: take_along_axis costs more)
+    # The slices by offset (a Volume's may step back within POSITION_ATOL), stably: a
+    # run of equal offsets keeps its lowest slice first. The padding (+inf) stays last.
+    order = np.argsort(f.offsets, axis=1, kind="stable")
+    off = f.offsets[t, order]
+    k = np.minimum(_below(off, o), f.slices[:, None] - 1)  # np.searchsorted(off, o, "left")
     lower = np.maximum(k - 1, 0)
-    k = np.where(np.abs(o - off[t, lower]) <= np.abs(o - off[t, k]), lower, k)
+    gap_lower, gap_k = np.abs(o - off[t, lower]), np.abs(o - off[t, k])
+    # the nearer of the two neighbours, the lower slice on a tie
+    take = (gap_lower < gap_k) | ((gap_lower == gap_k) & (order[t, lower] < order[t, k]))
+    k = np.where(take, lower, k)
     # The first slice of a run of repeated positions is the one taken.
-    nearest = _below(off, off[t, k])
+    nearest = order[t, _below(off, off[t, k])]
     rel = points[None] - f.positions[t, nearest]
     y, x = _in_plane(rel, f.affine[:, :3, 1:3])
     distance = (rel @ f.normal[:, :, None])[..., 0]
@@ -1227,9 +1257,9 @@ def project_to_stack(
     >>> p.inside
     array([False,  True])
     """
-    p = _coords("points", points)
     f = _stack_frames([(affine, positions)])
-    one = _project(f, p.reshape(-1, 3), [shape])
+    p = _coords("points", points)
+    one = _project(f, p.reshape(-1, 3), [_shape("shape", shape)])
     return StackProjection(
         **{k: getattr(one, k)[0].reshape(p.shape[:-1]) for k in _PROJECTION_FIELDS}
     )
@@ -1241,9 +1271,9 @@ def project_to_stacks(
 ) -> StackProjection:
     """:func:`project_to_stack` of the same points onto several stacks at once.
 
-    One pass of array operations serves every stack (a search per stack aside), so
-    that projecting a study's label points onto its five or so stacks costs little
-    more than onto one.
+    One pass of array operations serves every stack, so that projecting a study's
+    label points onto its five or so stacks costs little more than onto one. Row ``t``
+    of the result is exactly :func:`project_to_stack` onto ``stacks[t]``.
 
     Parameters
     ----------
@@ -1261,7 +1291,8 @@ def project_to_stacks(
     Raises
     ------
     ValueError
-        As :func:`index_to_patient`, or if ``stacks`` is empty.
+        As :func:`index_to_patient` (the message names the stack, ``stacks[t]``), if
+        ``stacks`` is empty or a shape is not two integers.
 
     Examples
     --------
@@ -1273,9 +1304,11 @@ def project_to_stacks(
     >>> p.slice_index.tolist(), p.x.tolist(), p.y.tolist(), p.distance_mm.tolist()
     ([[1], [1]], [[6.0], [1.0]], [[2.0], [-3.0]], [[-1.0], [0.0]])
     """
-    p = _coords("points", points)
+    stacks = list(stacks)
     f = _stack_frames([(a, pos) for a, pos, _ in stacks])
-    many = _project(f, p.reshape(-1, 3), [shape for _, _, shape in stacks])
+    p = _coords("points", points)
+    shapes = [_shape(f"stacks[{t}]: shape", shape) for t, (_, _, shape) in enumerate(stacks)]
+    many = _project(f, p.reshape(-1, 3), shapes)
     lead = (len(stacks), *p.shape[:-1])
     return StackProjection(**{k: getattr(many, k).reshape(lead) for k in _PROJECTION_FIELDS})
 

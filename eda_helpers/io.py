@@ -713,9 +713,9 @@ def _same_geometry(a: SliceHeader, b: SliceHeader) -> bool:
 
 
 def _has_duplicates(stack: list[SliceHeader]) -> bool:
-    orientation = stack[0].orientation
     if len(stack) < 2 or any(h.position is None or h.orientation is None for h in stack):
         return False
+    orientation = stack[0].orientation
     assert orientation is not None
     try:
         nx, ny, nz = geometry._unit_normal(geometry._cosine_floats(orientation))

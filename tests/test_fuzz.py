@@ -268,6 +268,34 @@ def test_a_header_longer_than_the_bytes_a_layout_reads_is_walked(tmp_path):
     assert [h[0][5] for h in through] == [1, 2, 3, 4]  # SliceHeader.instance
 
 
+def test_a_header_over_64_kb_goes_to_pydicom_even_after_a_short_one(tmp_path, monkeypatch):
+    """Headers longer than _FAST_CHUNK are pydicom's, whatever layout the file before
+    left: the first read through a layout never runs past that bound."""
+    from test_io import make_mr
+
+    from eda_helpers import _header
+
+    rng = np.random.default_rng(SEED)
+
+    def write(name: str, n: int) -> Path:
+        pixels = rng.integers(0, 4096, (6, 5), dtype=np.uint16)
+        return make_mr(tmp_path / name, pixels, TextValue="x" * n)  # UT: no length limit
+
+    probe = write("probe.dcm", 0)
+    rest = probe.stat().st_size - 60  # the header without the text (60 bytes of pixels)
+    # Headers 300 bytes each side of the bound: the second within the margin that a
+    # read through the first one's layout takes.
+    files = [write(f"{k}.dcm", _header._FAST_CHUNK - rest + d) for k, d in enumerate((-300, 300))]
+    assert 600 < _header._LAYOUT_MARGIN
+    seen = []
+    original = _header._scan_pydicom
+    monkeypatch.setattr(_header, "_scan_pydicom", lambda p: seen.append(p) or original(p))
+    _header._last_layout = _header._last_made = None
+    through = [_header_outcome(f, fresh=False) for f in files]
+    assert seen == [files[1]]
+    assert through == [_header_outcome(f, fresh=True) for f in files]
+
+
 def test_reading_through_the_previous_layout_equals_a_fresh_walk(tmp_path, sample_root):
     """The fast reader skips the walk of a header laid out like the previous one; it
     must give what walking it gives, for sound series and for damaged copies read

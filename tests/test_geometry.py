@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eda_helpers import geometry
+from eda_helpers import Volume, geometry
 from eda_helpers.geometry import (
     duplicate_runs,
     irregular_steps,
@@ -118,6 +118,14 @@ def test_slice_order_instance_numbers_never_override_position():
 def test_slice_order_checks_lengths():
     with pytest.raises(ValueError, match=r"instance_numbers: expected one per offset \(3\), got 2"):
         slice_order([0, 1, 2], [1, 2])
+
+
+def test_duplicate_runs_of_lists_arrays_and_nested_numbers():
+    # the readers pass a list of floats; other lists go through numpy as before
+    assert duplicate_runs([0.0, 3.0, 6.0]) == []
+    for offsets in ([[0.0], [3.0], [3.0]], np.array([0.0, 3.0, 3.0]), ["0", "3", "3"]):
+        runs = duplicate_runs(offsets)
+        assert [r.tolist() for r in runs] == [[1, 2]]
 
 
 def test_duplicate_runs():
@@ -301,6 +309,54 @@ def test_project_to_stacks_gives_the_same_for_many_points_as_for_few(rng):
         )
     with pytest.raises(ValueError, match=r"stacks: expected at least one stack, got none"):
         project_to_stacks(points, [])
+
+
+def test_project_to_stacks_breaks_ties_as_project_to_stack(rng):
+    """A point halfway between two slices is a tie that rounding decides: one stack or
+    several in a call, the same rounding, the same slice."""
+    from eda_helpers.geometry import project_to_stack, project_to_stacks, stack_affine
+
+    for _ in range(20):
+        row = rng.normal(size=3)
+        row /= np.linalg.norm(row)
+        col = np.cross(row, rng.normal(size=3))
+        col /= np.linalg.norm(col)
+        normal = np.cross(row, col)
+        pos = rng.normal(0, 40, 3) + np.sort(rng.normal(0, 20, 8))[:, None] * normal
+        stack = (stack_affine(pos, np.r_[row, col], [0.7, 0.9]), pos, (64, 64))
+        halfway = (pos[:-1] + pos[1:]) / 2
+        one = project_to_stack(halfway, *stack).slice_index
+        many = project_to_stacks(halfway, [stack, *_stacks_for_many(), stack]).slice_index
+        np.testing.assert_array_equal(many[0], one)
+        np.testing.assert_array_equal(many[-1], one)
+
+
+def test_a_stack_that_steps_back_within_the_tolerance_gives_the_nearest_slice():
+    """A Volume's positions may step back by up to POSITION_ATOL: the nearest slice is
+    still the nearest, for a few points and for many."""
+    v = Volume.from_array(
+        np.zeros((4, 4, 4)),
+        positions=[[0, 0, 0], [0, 0, 5], [0, 0, 4.995], [0, 0, 10]],
+        orientation=AXIAL,
+        pixel_spacing=[1, 1],
+    )
+    assert v.project([[1, 1, 4.999]]).slice_index.tolist() == [1]
+    assert set(v.project([[1, 1, 4.999]] * 20000).slice_index.tolist()) == {1}
+    assert v.project([[1, 1, 2.6]]).slice_index.tolist() == [2]  # 2.395 mm from z = 4.995
+
+
+def test_project_to_stacks_names_the_stack_it_refuses():
+    from eda_helpers.geometry import project_to_stack, project_to_stacks
+
+    good = _stacks_for_many()[0]
+    with pytest.raises(ValueError, match=r"^stacks\[1\]: affine: expected a finite 4x4 matrix"):
+        project_to_stacks([0, 0, 0], [good, (np.eye(3), good[1], (4, 4))])
+    with pytest.raises(ValueError, match=r"^stacks\[0\]: shape: expected \(rows, columns\)"):
+        project_to_stacks([0, 0, 0], [(good[0], good[1], (4, 4, 1)), good])
+    with pytest.raises(ValueError, match=r"^shape: expected \(rows, columns\), two integers"):
+        project_to_stack([0, 0, 0], good[0], good[1], (4.0, 4))
+    stacks = (s for s in [good, good])  # any iterable of stacks
+    assert project_to_stacks([[0, 0, 0]], stacks).slice_index.shape == (2, 1)
 
 
 def test_world_functions_refuse_unknown_or_flat_geometry():

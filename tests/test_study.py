@@ -216,6 +216,12 @@ def test_tables_given_must_be_those_of_the_readers(sample_root):
         rf"of study {study} \(e\.g\. row {rows[2]}\); fix or drop them",
     ):
         rsna.project_labels(sample_root, study, coordinates=unplaced)
+    # A label left out (on no slice) is not placed, so its x and y are never used.
+    left_out = coords.copy()
+    left_out.loc[rows[2], ["x", "instance_number"]] = [np.nan, 99999]
+    with pytest.warns(UserWarning, match=r"\(99999\) are on no single slice"):
+        table = rsna.project_labels(sample_root, study, coordinates=left_out)
+    assert len(table) and np.isfinite(table[["x", "y", "patient_x"]].to_numpy()).all()
 
 
 @pytest.mark.parametrize("dtype", ["string", object])

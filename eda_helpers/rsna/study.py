@@ -185,7 +185,9 @@ def project_labels(
     ------
     ValueError
         If ``study_id`` is not an id, or not a study of the descriptions table; if
-        ``coordinates`` or ``descriptions`` lacks one of the columns of its reader.
+        ``coordinates`` or ``descriptions`` lacks one of the columns of its reader; if
+        a label placed on a slice has an x or y that is NaN or infinite (a table
+        passed in: the reader refuses those).
     TypeError
         If ``data`` is not a path, ``study_id`` not an int or string, or
         ``coordinates`` or ``descriptions`` not a DataFrame.
@@ -249,13 +251,6 @@ def project_labels(
     pixel_of = np.stack(
         [_column_at(coordinates, c, labelled, np.float64) for c in ("y", "x")], axis=1
     )
-    unplaced = ~np.isfinite(pixel_of).all(axis=1)
-    if unplaced.any():
-        row = coordinates.index[labelled[np.argmax(unplaced)]]
-        raise ValueError(
-            f"coordinates: expected finite x and y (pixels), got NaN or inf in "
-            f"{int(unplaced.sum())} row(s) of study {sid} (e.g. row {row!r}); fix or drop them"
-        )
     taken: list[Any] = []  # positions in coordinates of the labels placed, series by series
     voxels: list[Any] = []  # and their (slice, row, column) there
     on: list[Any] = []  # in which stack (an index into stacks)
@@ -297,10 +292,18 @@ def project_labels(
         )
     if not taken or not stacks:
         return _empty()
+    at = np.concatenate(taken)
+    voxel = np.concatenate(voxels)
+    unplaced = ~np.isfinite(voxel).all(axis=1)
+    if unplaced.any():  # of the labels placed on a slice; the others are left out above
+        row = coordinates.index[at[np.argmax(unplaced)]]
+        raise ValueError(
+            f"coordinates: expected finite x and y (pixels), got NaN or inf in "
+            f"{int(unplaced.sum())} row(s) of study {sid} (e.g. row {row!r}); fix or drop them"
+        )
     # Volume.world and Volume.project of every stack in one pass (the same geometry)
     frames = geometry._stack_frames([(t.volume.affine, t.volume.positions) for t in stacks])
-    points = geometry._world(frames, np.concatenate(on).astype(np.intp), np.concatenate(voxels))
-    at = np.concatenate(taken)
+    points = geometry._world(frames, np.concatenate(on).astype(np.intp), voxel)
     index = coordinates.index
     # The table's order: that of its index labels (its positions, for a RangeIndex).
     by_table = np.argsort(

@@ -195,17 +195,19 @@ def _column_at(
 
 
 def _strings_at(table: pd.DataFrame, column: str, rows: NDArray[np.intp]) -> Any:
-    """The strings of ``table[column]`` at ``rows``, as the string array pandas makes of a
-    column of str: a frame built from it takes it as it is, rather than inferring the
-    dtype of an object array anew. A cached table's column is converted once."""
+    """The strings of ``table[column]`` at ``rows``. For a cached table (whose reader made
+    the column str), the string array pandas makes of a column of str, converted once:
+    a frame built from it takes it as it is, rather than inferring the dtype of an
+    object array anew. For a table passed in, its values as they are (``_column_at``),
+    for the frame to infer their dtype."""
     derived = _DERIVED.get(id(table))
-    if derived is not None:
-        array = derived.get(("strings", column))
-        if array is None:
-            array = pd.array(table[column].to_numpy(dtype=object), dtype="str")
-            derived[("strings", column)] = array
-        return array.take(rows)
-    return pd.array(_column_at(table, column, rows, object), dtype="str")
+    if derived is None:
+        return _column_at(table, column, rows)
+    array = derived.get(("strings", column))
+    if array is None:
+        array = pd.array(table[column].to_numpy(dtype=object), dtype="str")
+        derived[("strings", column)] = array
+    return array.take(rows)
 
 
 def _read_csv(path: Path, columns: Sequence[str], *, strings: Sequence[str] = ()) -> pd.DataFrame:
