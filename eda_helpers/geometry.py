@@ -956,15 +956,15 @@ def _stack_frames(stacks: Sequence[tuple[ArrayLike, ArrayLike]]) -> _Frames:
         normals.append((n0, n1, n2))
         alongs.append(along)
     normal = np.array(normals)
+    count = np.array(counts, dtype=np.intp)
     offsets = (pos @ normal[:, :, None])[..., 0]
-    spans = (offsets[np.arange(len(counts)), np.array(counts) - 1] - offsets[:, 0]).tolist()
+    spans = (offsets[np.arange(len(counts)), count - 1] - offsets[:, 0]).tolist()
     signs = [
         -1.0 if span < 0 or (span == 0 and along < 0) else 1.0
         for span, along in zip(spans, alongs, strict=True)
     ]
     sign = np.array(signs)
     offsets *= sign[:, None]
-    count = np.array(counts, dtype=np.intp)
     if min(counts) < longest:
         offsets[np.arange(longest) >= count[:, None]] = np.inf
     along_axis = np.array([abs(x) for x in alongs])
@@ -1257,12 +1257,8 @@ def project_to_stack(
     >>> p.inside
     array([False,  True])
     """
-    f = _stack_frames([(affine, positions)])
-    p = _coords("points", points)
-    one = _project(f, p.reshape(-1, 3), [_shape("shape", shape)])
-    return StackProjection(
-        **{k: getattr(one, k)[0].reshape(p.shape[:-1]) for k in _PROJECTION_FIELDS}
-    )
+    one = project_to_stacks(points, [(affine, positions, shape)])
+    return StackProjection(**{k: getattr(one, k)[0] for k in _PROJECTION_FIELDS})
 
 
 def project_to_stacks(
@@ -1307,7 +1303,7 @@ def project_to_stacks(
     stacks = list(stacks)
     f = _stack_frames([(a, pos) for a, pos, _ in stacks])
     p = _coords("points", points)
-    shapes = [_shape(f"stacks[{t}]: shape", shape) for t, (_, _, shape) in enumerate(stacks)]
+    shapes = [_shape(f"{_which(t, stacks)}shape", shape) for t, (_, _, shape) in enumerate(stacks)]
     many = _project(f, p.reshape(-1, 3), shapes)
     lead = (len(stacks), *p.shape[:-1])
     return StackProjection(**{k: getattr(many, k).reshape(lead) for k in _PROJECTION_FIELDS})
