@@ -358,7 +358,7 @@ class _Layout:
     seen: list[tuple[bytes, Any]]
     segment: np.ndarray
     variable: set[int]
-    varying: list[tuple[int, int, int, int, int]]
+    varying: list[tuple[int, int, int, int]]
 
     def __init__(
         self,
@@ -422,7 +422,7 @@ class _Layout:
             (buf[o : o + elements[k][3]], values[keyword])
             for _, keyword, _, k, o, _, _ in self.fields
         ]
-        self.varying = [(k, *elements[k]) for k in sorted(variable)]
+        self.varying = [elements[k] for k in sorted(variable)]
         self.base = {k: v for k, v in values.items() if k.startswith("_")}
         self.charset = charset
         # Values that may differ between files: defined lengths, never walked into,
@@ -456,7 +456,7 @@ class _Layout:
         lengths: list[int] = []  # of the varying elements, in their order
         shift = 0
         end = len(buf)
-        for _, p, header, at, length in self.varying:
+        for p, header, at, length in self.varying:
             p += shift
             if p + header > end:
                 return None

@@ -127,7 +127,20 @@ def slice_normal(orientation: ArrayLike) -> NDArray[np.float64]:
     >>> slice_normal([1, 0, 0, 0, 1, 0])  # axial: rows run +x, columns run +y
     array([0., 0., 1.])
     """
-    return np.array(_unit_normal(_cosine_floats(orientation)))
+    return np.array(_normal_floats(orientation))
+
+
+def _normal_floats(orientation: ArrayLike) -> tuple[float, float, float]:
+    """:func:`slice_normal` as plain floats (it raises as slice_normal does)."""
+    return _unit_normal(_cosine_floats(orientation))
+
+
+def _offset_floats(points: list[Any], orientation: ArrayLike) -> list[float]:
+    """:func:`slice_offsets` of a few points (3 plain floats each) as plain floats: the
+    readers call this once per slice group, where numpy's calls cost more than the
+    arithmetic."""
+    nx, ny, nz = _normal_floats(orientation)
+    return [x * nx + y * ny + z * nz for x, y, z in points]
 
 
 def _unit_normal(cosines: list[float]) -> tuple[float, float, float]:
@@ -1426,8 +1439,7 @@ def line_groups(positions: ArrayLike, orientation: ArrayLike) -> list[list[int]]
         points = np.asarray(positions, dtype=np.float64).reshape(-1, 3).tolist()
     if len(points) < 3:
         return [list(range(len(points)))]
-    nx, ny, nz = _unit_normal(_cosine_floats(orientation))
-    offsets = [x * nx + y * ny + z * nz for x, y, z in points]
+    offsets = _offset_floats(points, orientation)
     first = points[offsets.index(min(offsets))]
     last = points[offsets.index(max(offsets))]
     fx, fy, fz = first

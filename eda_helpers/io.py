@@ -554,7 +554,7 @@ def _refusal(damaged: list[tuple[Path, str]]) -> SeriesError:
 
 def _defines_plane(orientation: tuple[float, ...]) -> bool:
     try:
-        geometry._unit_normal(geometry._cosine_floats(orientation))  # slice_normal's test
+        geometry._normal_floats(orientation)  # slice_normal's test, without an array
     except ValueError:
         return False
     return True
@@ -718,13 +718,10 @@ def _has_duplicates(stack: list[SliceHeader]) -> bool:
     orientation = stack[0].orientation
     assert orientation is not None
     try:
-        nx, ny, nz = geometry._unit_normal(geometry._cosine_floats(orientation))
+        offsets = geometry._offset_floats([h.position for h in stack], orientation)
     except ValueError:  # no plane: read_headers keeps such records; read_series refuses them
         return False
-    # slice_offsets in plain floats: a group is a few dozen slices, read once per series
-    positions = [h.position for h in stack]
-    offsets = sorted(x * nx + y * ny + z * nz for x, y, z in positions)  # type: ignore[misc]
-    return bool(geometry.duplicate_runs(offsets))
+    return bool(geometry.duplicate_runs(sorted(offsets)))
 
 
 def _on_lines(stack: list[SliceHeader]) -> list[list[SliceHeader]]:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from . import geometry
+from . import _checks, geometry
 
 __all__ = ["Point", "Volume"]
 
@@ -269,7 +269,7 @@ class Volume:
             instance_numbers=tuple(map(int, numbers)),
             positions=pos,
             orientation=iop,
-            files=(Path(),) * n if files is None else tuple(map(_path, files)),
+            files=(Path(),) * n if files is None else tuple(_checks.paths("files", files)),
             spacing=(abs(float(a[:3, 0] @ normal)), dr, dc),
             affine=a,
             **fields,
@@ -422,10 +422,6 @@ class Volume:
             f"spacing {ds:.3g}x{dr:.3g}x{dc:.3g} mm, "
             f"instances {self.instance_numbers[0]}..{self.instance_numbers[-1]}>"
         )
-
-
-def _path(f: str | Path) -> Path:
-    return f if isinstance(f, Path) else Path(f)
 
 
 def _check_geometry(v: Volume) -> None:
